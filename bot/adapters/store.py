@@ -1,0 +1,276 @@
+"""Redis keys, and the only place that knows them. Every write that guards a side effect is atomic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from bot.domain.tickets import Author, Mention, State, Ticket
+
+P = "esc:"
+
+# Create a ticket and put it in the Slack outbox in one step, or do nothing if it exists (overlapping polls,
+# restarts and retries all funnel through here, which is what makes "posted once" hold).
+_CREATE = """
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 3))
+redis.call('zadd', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def ticket_to_hash(t: Ticket) -> dict[str, str]:
+    return {
+        "tweet_id": t.tweet_id, "text": t.text, "author_id": t.author.id, "username": t.author.username,
+        "name": t.author.name, "followers": str(t.author.followers), "created_at": _iso(t.created_at),
+        "policy": t.policy, "due_at": _iso(t.due_at), "department": t.department or "",
+        "fast_track": "1" if t.fast_track else "", "keywords": "\x1f".join(t.keywords),
+        "conversation_id": t.conversation_id or "", "state": t.state.value, "channel": t.channel or "",
+        "message_ts": t.message_ts or "", "clock_start": _iso(t.clock_start),
+        "first_response_at": _iso(t.first_response_at), "answered_at": _iso(t.answered_at),
+        "breached": "1" if t.breached else "", "claimed_by": t.claimed_by or "", "source": t.source,
+        "escalated_by": t.escalated_by or "", "note": t.note,
+    }
+
+
+def hash_to_ticket(h: dict[str, str]) -> Ticket:
+    return Ticket(
+        tweet_id=h["tweet_id"], text=h.get("text", ""),
+        author=Author(h.get("author_id", ""), h.get("username", ""), h.get("name", ""),
+                      int(h.get("followers") or 0)),
+        created_at=_dt(h["created_at"]),  # type: ignore[arg-type]
+        policy=h["policy"], due_at=_dt(h["due_at"]),  # type: ignore[arg-type]
+        department=h.get("department") or None, fast_track=bool(h.get("fast_track")),
+        keywords=tuple(k for k in h.get("keywords", "").split("\x1f") if k),
+        conversation_id=h.get("conversation_id") or None, state=State(h.get("state", "new")),
+        channel=h.get("channel") or None, message_ts=h.get("message_ts") or None,
+        clock_start=_dt(h.get("clock_start")), first_response_at=_dt(h.get("first_response_at")),
+        answered_at=_dt(h.get("answered_at")), breached=bool(h.get("breached")),
+        claimed_by=h.get("claimed_by") or None, source=h.get("source", "x"),
+        escalated_by=h.get("escalated_by") or None, note=h.get("note", ""),
+    )
+
+
+@dataclass
+class Relay:
+    """A staff reply on its way to X: keyed by the Slack message that carries it."""
+
+    channel: str
+    ts: str
+    ticket: str
+    user: str
+    text: str
+    state: str = "pending"  # pending | sending | sent | cancelled | refused | failed
+    send_at: float = 0.0
+    notice_ts: str = ""
+    tweet_id: str = ""
+    detail: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.ts}"
+
+
+def _relay_from(h: dict[str, str]) -> Relay:
+    kw: dict[str, Any] = {f.name: h[f.name] for f in fields(Relay) if f.name in h}
+    kw["send_at"] = float(kw.get("send_at") or 0)
+    return Relay(**kw)
+
+
+class Store:
+    """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True."""
+
+    def __init__(self, r: redis.Redis) -> None:
+        self.r = r
+        self._create = r.register_script(_CREATE)
+
+    # -- tickets -------------------------------------------------------------------------------------
+    def create_tickets(self, tickets: Sequence[Ticket], now_ts: float) -> list[bool]:
+        """Store new tickets and queue their Slack posts; one round trip for the lot. True = it was new."""
+        if not tickets:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for t in tickets:
+            flat: list[str] = []
+            for k, v in ticket_to_hash(t).items():
+                if v:
+                    flat += [k, v]
+            self._create(keys=[P + "t:" + t.tweet_id, P + "outbox:post"], args=[now_ts, t.tweet_id, *flat],
+                         client=pipe)
+            if t.conversation_id:
+                pipe.set(P + "conv:" + t.conversation_id, t.tweet_id, nx=True)
+        results = pipe.execute()
+        out: list[bool] = []
+        i = 0
+        for t in tickets:
+            out.append(bool(results[i]))
+            i += 2 if t.conversation_id else 1
+        return out
+
+    def add_followups(self, items: Sequence[tuple[Mention, str]], now_ts: float) -> list[bool]:
+        """Queue customer follow-ups (replies in a ticket's conversation) for their ticket's thread."""
+        pipe = self.r.pipeline(transaction=False)
+        for m, parent in items:
+            h = {"parent": parent, "text": m.text, "username": m.author.username, "name": m.author.name,
+                 "created_at": _iso(m.created_at)}
+            flat = [x for kv in h.items() for x in kv]
+            self._create(keys=[P + "fu:" + m.id, P + "outbox:post"], args=[now_ts, "fu:" + m.id, *flat],
+                         client=pipe)
+        return [bool(x) for x in pipe.execute()]
+
+    def followup(self, tweet_id: str) -> dict[str, str]:
+        return self.r.hgetall(P + "fu:" + tweet_id)  # type: ignore[return-value]
+
+    def done_posting(self, member: str) -> None:
+        self.r.zrem(P + "outbox:post", member)
+
+    def outbox_since(self, member: str) -> float | None:
+        return self.r.zscore(P + "outbox:post", member)
+
+    def ticket(self, tweet_id: str) -> Ticket | None:
+        h = self.r.hgetall(P + "t:" + tweet_id)
+        return hash_to_ticket(h) if h and "created_at" in h else None  # type: ignore[arg-type]
+
+    def tickets(self, ids: Iterable[str]) -> list[Ticket]:
+        pipe = self.r.pipeline(transaction=False)
+        ids = list(ids)
+        for i in ids:
+            pipe.hgetall(P + "t:" + i)
+        return [hash_to_ticket(h) for h in pipe.execute() if h and "created_at" in h]
+
+    def save(self, t: Ticket) -> None:
+        h = ticket_to_hash(t)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(P + "t:" + t.tweet_id, mapping={k: v for k, v in h.items() if v})
+        empty = [k for k, v in h.items() if not v]
+        if empty:
+            pipe.hdel(P + "t:" + t.tweet_id, *empty)
+        pipe.execute()
+
+    def ticket_exists(self, tweet_id: str) -> bool:
+        return bool(self.r.exists(P + "t:" + tweet_id))
+
+    # -- the Slack outbox: tickets stored but not yet posted --------------------------------------------
+    def pending_posts(self, limit: int = 500) -> list[str]:
+        return list(self.r.zrange(P + "outbox:post", 0, limit - 1))
+
+    def mark_posted(self, t: Ticket) -> None:
+        """Record the Slack message of a ticket and take it out of the outbox, atomically."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
+                                                   "message_ts": t.message_ts or ""})
+        pipe.set(P + f"thread:{t.channel}:{t.message_ts}", t.tweet_id)
+        pipe.zrem(P + "outbox:post", t.tweet_id)
+        pipe.execute()
+
+    def post_attempt(self, member: str) -> int:
+        """Count attempts to post an outbox item; more than one means a worker may have died mid-post."""
+        key = P + ("fu:" + member[3:] if member.startswith("fu:") else "t:" + member)
+        return int(self.r.hincrby(key, "post_attempts", 1))
+
+    # -- lookups ------------------------------------------------------------------------------------------
+    def ticket_for_thread(self, channel: str, ts: str) -> str | None:
+        return self.r.get(P + f"thread:{channel}:{ts}")  # type: ignore[return-value]
+
+    def link_thread(self, channel: str, ts: str, tweet_id: str) -> None:
+        self.r.set(P + f"thread:{channel}:{ts}", tweet_id)
+
+    def tickets_for_conversations(self, tweet_ids: Sequence[str]) -> dict[str, str]:
+        """Which of these tweet ids (conversations, or our own replies) belong to a ticket; one round trip."""
+        ids = list(dict.fromkeys(i for i in tweet_ids if i))
+        if not ids:
+            return {}
+        return {i: v for i, v in zip(ids, self.r.mget([P + "conv:" + i for i in ids]), strict=True) if v}
+
+    def link_conversation(self, tweet_id: str, ticket_id: str) -> None:
+        self.r.set(P + "conv:" + tweet_id, ticket_id)
+
+    # -- guards ------------------------------------------------------------------------------------------
+    def once(self, name: str, ttl: int | None = None) -> bool:
+        """True the first time a name is seen: the SET NX guard around a side effect."""
+        return bool(self.r.set(P + "once:" + name, "1", nx=True, ex=ttl))
+
+    def forget(self, name: str) -> None:
+        self.r.delete(P + "once:" + name)
+
+    def lease(self, name: str, seconds: int) -> bool:
+        return bool(self.r.set(P + "lease:" + name, "1", nx=True, ex=seconds))
+
+    def release(self, name: str) -> None:
+        self.r.delete(P + "lease:" + name)
+
+    # -- X cursor and account ----------------------------------------------------------------------------
+    def since_id(self) -> str | None:
+        return self.r.get(P + "x:since_id")  # type: ignore[return-value]
+
+    def set_since_id(self, tweet_id: str) -> None:
+        # Never move backwards: compare numerically inside Redis would need Lua; ids are same-length digits.
+        current = self.since_id()
+        if current is None or (len(tweet_id), tweet_id) > (len(current), current):
+            self.r.set(P + "x:since_id", tweet_id)
+
+    def account(self) -> dict[str, str]:
+        return self.r.hgetall(P + "x:me")  # type: ignore[return-value]
+
+    def set_account(self, user_id: str, username: str) -> None:
+        self.r.hset(P + "x:me", mapping={"id": user_id, "username": username})
+
+    # -- relays ------------------------------------------------------------------------------------------
+    def add_relay(self, relay: Relay) -> bool:
+        """Store a new relay unless one exists for that Slack message (Slack retries, duplicate events)."""
+        key = P + "relay:" + relay.key
+        if not self.r.hsetnx(key, "state", relay.state):
+            return False
+        self.save_relay(relay)
+        return True
+
+    def relay(self, channel: str, ts: str) -> Relay | None:
+        h = self.r.hgetall(P + f"relay:{channel}:{ts}")
+        return _relay_from(h) if h and "ticket" in h else None  # type: ignore[arg-type]
+
+    def save_relay(self, relay: Relay) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(P + "relay:" + relay.key, mapping={f.name: str(getattr(relay, f.name)) for f in fields(Relay)})
+        if relay.state in ("pending", "sending"):
+            pipe.zadd(P + "outbox:relay", {relay.key: relay.send_at})
+        else:
+            pipe.zrem(P + "outbox:relay", relay.key)
+        pipe.execute()
+
+    def claim_relay(self, channel: str, ts: str) -> bool:
+        """Move a relay from pending to sending; only one worker wins."""
+        script = "if redis.call('hget', KEYS[1], 'state') == 'pending' then " \
+                 "redis.call('hset', KEYS[1], 'state', 'sending') return 1 end return 0"
+        return bool(self.r.eval(script, 1, P + f"relay:{channel}:{ts}"))
+
+    def due_relays(self, before: float) -> list[tuple[str, str]]:
+        keys = self.r.zrangebyscore(P + "outbox:relay", "-inf", before)
+        return [tuple(k.split(":", 1)) for k in keys]  # type: ignore[misc]
+
+    # -- Slack events ------------------------------------------------------------------------------------
+    def seen_event(self, event_id: str) -> bool:
+        """Slack retries carry the same event_id; one already queued is not queued again."""
+        return bool(self.r.exists(P + "event:" + event_id))
+
+    def mark_event(self, event_id: str) -> None:
+        self.r.set(P + "event:" + event_id, "1", ex=3600)
+
+    # -- misc ---------------------------------------------------------------------------------------------
+    def push_log(self, kind: str, item: dict[str, Any], keep: int = 1000) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.lpush(P + "log:" + kind, json.dumps(item, ensure_ascii=False))
+        pipe.ltrim(P + "log:" + kind, 0, keep - 1)
+        pipe.execute()

@@ -1,0 +1,145 @@
+"""The X API v2 through tweepy: tweets become Mentions, replies become tweets, errors become BotErrors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+
+from bot.adapters.x_session import make_tweepy_client
+from bot.domain.tickets import Author, Mention
+from bot.errors import ExternalServiceError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "in_reply_to_user_id"]
+USER_FIELDS = ["username", "name", "public_metrics"]
+
+
+class XError(ExternalServiceError):
+    """X answered with an error a person must look at (401, 403 other than duplicate, 400)."""
+
+
+class XUnavailable(ExternalServiceError):
+    """X failed in a way that is worth retrying (5xx, timeout, connection error)."""
+
+
+class XRateLimited(XUnavailable):
+    def __init__(self, reset_at: float | None) -> None:
+        super().__init__(f"X rate limit reached; resets at {reset_at}")
+        self.reset_at = reset_at
+
+
+class DuplicateContent(ExternalServiceError):
+    """X refused a tweet as a duplicate of one already posted: for a retried reply, it was sent."""
+
+
+def x_unescape(text: str) -> str:
+    """X encodes exactly &, < and > in tweet text; undo that once, nothing more."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention:
+    user = users.get(str(tweet.get("author_id")), {})
+    replied_to = next((r["id"] for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
+                      None)
+    created = tweet.get("created_at")
+    return Mention(
+        id=str(tweet["id"]),
+        text=x_unescape(tweet.get("text", "")),
+        author=Author(id=str(tweet.get("author_id", "")), username=user.get("username", ""),
+                      name=user.get("name", ""),
+                      followers=int((user.get("public_metrics") or {}).get("followers_count", 0))),
+        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else datetime.now(UTC),
+        conversation_id=tweet.get("conversation_id"),
+        in_reply_to=replied_to,
+    )
+
+
+@dataclass(frozen=True)
+class MentionPage:
+    mentions: list[Mention]
+    newest_id: str | None
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, tweepy.TooManyRequests):
+        reset = exc.response.headers.get("x-rate-limit-reset") if exc.response is not None else None
+        return XRateLimited(float(reset) if reset else None)
+    if isinstance(exc, tweepy.Forbidden) and any("duplicate content" in m for m in exc.api_messages):
+        return DuplicateContent("X already has a tweet with this text")
+    if isinstance(exc, tweepy.TwitterServerError | requests.ConnectionError | requests.Timeout):
+        return XUnavailable(f"X unavailable: {exc}")
+    if isinstance(exc, tweepy.HTTPException):
+        status = exc.response.status_code if exc.response is not None else "?"
+        detail = "; ".join(exc.api_messages) or str(exc)
+        return XError(f"X refused the request ({status}): {detail}")
+    return exc
+
+
+class XClient:
+    """Thin wrapper: the only code that calls tweepy."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = make_tweepy_client(
+            settings.x_api_url, settings.x_bearer_token, settings.x_api_key, settings.x_api_secret,
+            settings.x_access_token, settings.x_access_token_secret,
+        )
+        self.client.return_type = dict  # plain JSON: we translate it ourselves
+        self.user_auth_ok = all([settings.x_api_key, settings.x_api_secret, settings.x_access_token,
+                                 settings.x_access_token_secret])
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - translated, never swallowed
+            translated = _translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    def me(self) -> tuple[str, str]:
+        data = self._call(self.client.get_me, user_auth=self.user_auth_ok)["data"]
+        return str(data["id"]), data["username"]
+
+    def mention_pages(self, user_id: str, since_id: str | None, max_results: int = 100) -> Iterator[MentionPage]:
+        """Every page of mentions newer than since_id, newest first, following next_token to the end."""
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = dict(
+                max_results=max_results, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
+                user_fields=USER_FIELDS,
+            )
+            if since_id:
+                params["since_id"] = since_id
+            if token:
+                params["pagination_token"] = token
+            body = self._call(self.client.get_users_mentions, user_id, **params)
+            users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
+            meta = body.get("meta") or {}
+            yield MentionPage([tweet_to_mention(t, users) for t in body.get("data") or []], meta.get("newest_id"))
+            token = meta.get("next_token")
+            if not token:
+                return
+
+    def get_tweet(self, tweet_id: str) -> Mention | None:
+        body = self._call(self.client.get_tweet, tweet_id, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
+                          user_fields=USER_FIELDS)
+        if not body.get("data"):
+            return None
+        users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
+        return tweet_to_mention(body["data"], users)
+
+    def reply(self, text: str, in_reply_to: str) -> str:
+        """Post a reply as the account and return its tweet id."""
+        started = time.monotonic()
+        body = self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+        log.info("posted reply to %s in %.0f ms", in_reply_to, (time.monotonic() - started) * 1000)
+        return str(body["data"]["id"])

@@ -1,0 +1,87 @@
+"""Everything a job or request needs, built once per process from the environment."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import redis
+from rq import Queue
+
+from bot.adapters.slack import SlackClient
+from bot.adapters.store import Store
+from bot.adapters.x import XClient
+from bot.domain.sla import Clock
+from bot.routing import Routing, load_routing
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+QUEUE = "escalator"
+
+
+@dataclass
+class Context:
+    settings: Settings
+    routing: Routing
+    redis: redis.Redis
+    _account: tuple[str, str] | None = field(default=None, repr=False)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.redis)
+
+    @cached_property
+    def queue(self) -> Queue:
+        # RQ stores pickled job data, so it needs a connection without decode_responses.
+        return Queue(QUEUE, connection=redis.Redis.from_url(self.settings.redis_url))
+
+    @cached_property
+    def slack(self) -> SlackClient:
+        self.settings.require("SLACK_BOT_TOKEN")
+        return SlackClient(self.settings.slack_bot_token or "", self.settings.slack_api_url)
+
+    @cached_property
+    def x(self) -> XClient:
+        return XClient(self.settings)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return Clock(self.routing.timezone)
+
+    @property
+    def locale(self) -> str:
+        return self.routing.locale
+
+    def account(self) -> tuple[str, str]:
+        """(user id, username) of the watched account: X_USER_ID, else cached in Redis, else GET /2/users/me."""
+        if self._account:
+            return self._account
+        cached = self.store.account()
+        if cached.get("id") and (not self.settings.x_user_id or cached["id"] == self.settings.x_user_id):
+            self._account = (cached["id"], cached.get("username", ""))
+            return self._account
+        user_id, username = self.x.me()
+        if self.settings.x_user_id and self.settings.x_user_id != user_id:
+            user_id = self.settings.x_user_id  # the watched account may differ from the posting one
+        self.store.set_account(user_id, username)
+        self._account = (user_id, username)
+        return self._account
+
+
+_context: Context | None = None
+
+
+def get_context() -> Context:
+    global _context
+    if _context is None:
+        settings = load_settings()
+        _context = Context(settings=settings, routing=load_routing(settings.routing_file),
+                           redis=redis.Redis.from_url(settings.redis_url, decode_responses=True))
+    return _context
+
+
+def reset_context() -> None:
+    global _context
+    _context = None

@@ -1,0 +1,15 @@
+"""`rq cron` registrations: the mention poll and the sweeper. Loaded by `rq cron bot/cron.py`."""
+
+from __future__ import annotations
+
+from rq import cron
+
+from bot import jobs
+from bot.context import QUEUE
+from bot.settings import load_settings
+
+settings = load_settings()
+
+cron.register(jobs.poll_mentions, queue_name=QUEUE, interval=settings.x_poll_seconds,
+              job_timeout=600, name="poll_mentions")
+cron.register(jobs.sweep, queue_name=QUEUE, interval=15, job_timeout=600, name="sweep")

@@ -1,0 +1,104 @@
+"""Business hours: which instants count against an SLA, and adding or measuring business time.
+
+Business days are decided in the routing timezone's wall time (weekday, public holidays, opening and closing
+times); the arithmetic is done on UTC instants, so a DST change never stretches or shrinks a day by accident.
+Opening hours are the half-open interval [start, end): a moment exactly at closing time is outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+import holidays as holidays_lib
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HORIZON_DAYS = 3660  # give up after ten years without a business day rather than loop forever
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening days (0 = Monday), local opening and closing times, and an optional holiday country code."""
+
+    days: frozenset[int]
+    start: time
+    end: time
+    holidays: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.days or not self.days <= frozenset(range(7)):
+            raise ValueError("business days must be a non-empty set of weekdays 0 (Monday) to 6 (Sunday)")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("business hours are local wall times without a timezone")
+        if self.end <= self.start:
+            raise ValueError(f"business hours must close after they open, not {self.start:%H:%M}-{self.end:%H:%M}")
+        if self.holidays is not None:
+            check_holiday_country(self.holidays)
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() in self.days and not (
+            self.holidays is not None and day in holiday_dates(self.holidays, day.year)
+        )
+
+
+def check_holiday_country(code: str) -> str:
+    """`code` when the holidays library knows the country, else ValueError."""
+    if code not in holidays_lib.list_supported_countries():
+        raise ValueError(f"unknown holiday country {code!r} (use an ISO 3166 code such as KR, US or JP)")
+    return code
+
+
+@lru_cache(maxsize=256)
+def holiday_dates(country: str, year: int) -> frozenset[date]:
+    """Public holidays of one country and year; cached, since every deadline computation asks."""
+    return frozenset(holidays_lib.country_holidays(country, years=year).keys())
+
+
+def add_business_time(hours: BusinessHours, tz: tzinfo, start: datetime, delta: timedelta) -> datetime:
+    """The instant when `delta` of business time has passed since `start`; a zero delta gives the next open instant."""
+    remaining = delta
+    begin_at = start.astimezone(UTC)
+    for opens, closes in _open_intervals(hours, tz, start.astimezone(tz).date()):
+        begin = max(opens, begin_at)
+        if begin >= closes:
+            continue
+        if remaining <= closes - begin:
+            return (begin + remaining).astimezone(tz)
+        remaining -= closes - begin
+    raise ValueError(f"no business hours within {_HORIZON_DAYS} days of {start.isoformat()}")
+
+
+def next_open_instant(hours: BusinessHours, tz: tzinfo, moment: datetime) -> datetime:
+    """`moment` itself when it falls in business hours, else the next opening."""
+    return add_business_time(hours, tz, moment, timedelta(0))
+
+
+def business_time_between(hours: BusinessHours, tz: tzinfo, start: datetime, end: datetime) -> timedelta:
+    """Business time inside [start, end); zero when end is not after start."""
+    total = timedelta(0)
+    begin_at, end_at = start.astimezone(UTC), end.astimezone(UTC)
+    if end_at <= begin_at:
+        return total
+    last_day = end.astimezone(tz).date()
+    for opens, closes in _open_intervals(hours, tz, start.astimezone(tz).date(), last_day):
+        overlap = min(closes, end_at) - max(opens, begin_at)
+        if overlap > timedelta(0):
+            total += overlap
+    return total
+
+
+def _open_intervals(
+    hours: BusinessHours, tz: tzinfo, first: date, last: date | None = None
+) -> Iterator[tuple[datetime, datetime]]:
+    """Each business day's [opening, closing) as UTC instants, from `first` to `last` (or the horizon)."""
+    span = _HORIZON_DAYS if last is None else (last - first).days + 1
+    for offset in range(span):
+        day = first + timedelta(days=offset)
+        if hours.is_business_day(day):
+            # combine() in local wall time, then to UTC: DST-safe, and a nonexistent wall time resolves forward.
+            opens = datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
+            closes = datetime.combine(day, hours.end, tzinfo=tz).astimezone(UTC)
+            if closes > opens:
+                yield opens, closes

@@ -1,0 +1,29 @@
+"""Durations as people write them in routing.yaml: 90s, 45m, 3h, 2d, 1h30m."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90s", "45m", "3h", "2d" or a combination in that order ("1h30m"); ValueError otherwise."""
+    found = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not found or not any(found.groupdict().values()):
+        raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m or s, like 90s, 45m, 3h, 2d or 1h30m")
+    return timedelta(seconds=sum(int(found[unit] or 0) * seconds for unit, seconds in _UNITS))
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration for whole seconds: 5400s -> "1h30m"; zero -> "0s"."""
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    parts = []
+    for unit, size in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + ("".join(parts) or "0s")

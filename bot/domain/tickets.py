@@ -1,0 +1,135 @@
+"""A ticket is one customer tweet that needs a department's answer; its states and every transition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+
+class State(str, Enum):
+    NEW = "new"  # stored, not yet in Slack
+    OPEN = "open"  # in Slack, waiting for an answer
+    CLAIMED = "claimed"  # someone said they are on it
+    PENDING = "pending_send"  # a reply is in its undo window
+    ANSWERED = "answered"  # a reply reached X
+    CLOSED = "closed"  # resolved without a reply
+
+
+class Event(str, Enum):
+    POSTED = "posted"
+    CLAIMED = "claimed"
+    REPLY_QUEUED = "reply_queued"
+    REPLY_CANCELLED = "reply_cancelled"
+    REPLY_SENT = "reply_sent"
+    FOLLOWUP = "followup"
+    RESOLVED = "resolved"
+    BREACHED = "breached"
+
+
+OPEN_STATES = frozenset({State.NEW, State.OPEN, State.CLAIMED, State.PENDING})
+
+
+class InvalidTransition(ValueError):
+    """An event that makes no sense in the ticket's state (e.g. a send on a closed ticket)."""
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    username: str
+    name: str = ""
+    followers: int = 0
+
+
+@dataclass(frozen=True)
+class Ticket:
+    tweet_id: str
+    text: str  # the tweet as the customer wrote it (entities already unescaped)
+    author: Author
+    created_at: datetime  # the tweet's created_at; the SLA clock starts here
+    policy: str
+    due_at: datetime
+    department: str | None = None  # None = triage
+    fast_track: bool = False
+    keywords: tuple[str, ...] = ()
+    conversation_id: str | None = None
+    state: State = State.NEW
+    channel: str | None = None
+    message_ts: str | None = None
+    clock_start: datetime | None = None  # start of the running clock (tweet, escalation or follow-up)
+    first_response_at: datetime | None = None
+    answered_at: datetime | None = None
+    breached: bool = False
+    claimed_by: str | None = None
+    source: str = "x"  # "x" (polled) or "escalate" (made by hand)
+    escalated_by: str | None = None
+    note: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def first_response_s(self) -> float | None:
+        if self.first_response_at is None:
+            return None
+        return (self.first_response_at - (self.clock_origin)).total_seconds()
+
+    @property
+    def clock_origin(self) -> datetime:
+        """Where the first-response clock started: the tweet, or the escalation for a hand-made ticket."""
+        return self.clock_start if self.source == "escalate" and self.clock_start else self.created_at
+
+    def late_by(self, now: datetime) -> float:
+        return max(0.0, (now - self.due_at).total_seconds())
+
+
+def transition(ticket: Ticket, event: Event, now: datetime, **data: object) -> Ticket:
+    """Every state change of a ticket happens here, so the rules live in one place."""
+    s = ticket.state
+    if event is Event.POSTED:
+        if s is not State.NEW:
+            return ticket  # a second post attempt that found the first one: nothing changes
+        return replace(ticket, state=State.OPEN, channel=str(data["channel"]), message_ts=str(data["ts"]))
+    if event is Event.CLAIMED:
+        if not ticket.is_open:
+            raise InvalidTransition(f"ticket {ticket.tweet_id} is {s.value}; it cannot be claimed")
+        return replace(ticket, state=State.CLAIMED if s is not State.PENDING else s,
+                       claimed_by=str(data["user"]))
+    if event is Event.REPLY_QUEUED:
+        if s is State.CLOSED:
+            raise InvalidTransition(f"ticket {ticket.tweet_id} is closed")
+        return replace(ticket, state=State.PENDING)
+    if event is Event.REPLY_CANCELLED:
+        if s is not State.PENDING:
+            return ticket
+        back = State.CLAIMED if ticket.claimed_by else State.OPEN
+        return replace(ticket, state=back if ticket.first_response_at is None else State.ANSWERED)
+    if event is Event.REPLY_SENT:
+        first = ticket.first_response_at or now
+        return replace(ticket, state=State.ANSWERED, first_response_at=first, answered_at=now)
+    if event is Event.FOLLOWUP:
+        if s in (State.OPEN, State.CLAIMED, State.PENDING, State.NEW):
+            return ticket  # still waiting for our first answer; the running clock stays
+        due = data.get("due_at")
+        if not isinstance(due, datetime):
+            return replace(ticket, state=State.OPEN)  # no next_response clock: reopened, no new deadline
+        return replace(ticket, state=State.OPEN, clock_start=now, due_at=due)
+    if event is Event.RESOLVED:
+        return replace(ticket, state=State.CLOSED, answered_at=now)
+    if event is Event.BREACHED:
+        return replace(ticket, breached=True) if ticket.is_open else ticket
+    raise InvalidTransition(f"unknown event {event!r}")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A tweet that mentions the account, as the domain sees it (text already unescaped)."""
+
+    id: str
+    text: str
+    author: Author
+    created_at: datetime
+    conversation_id: str | None = None
+    in_reply_to: str | None = None  # the tweet this one replies to, if any

@@ -1,0 +1,160 @@
+"""A mention becomes a ticket and one Slack post; a customer's reply lands in its ticket's thread."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, ticket_blocks, tweet_url
+from bot.context import Context
+from bot.domain.text import escape_slack
+from bot.domain.tickets import Event, Mention, State, Ticket, transition
+from bot.flows import timers
+from bot.messages import t
+
+log = logging.getLogger(__name__)
+
+BACKFILL = timedelta(hours=24)  # a first poll (no cursor yet) looks back this far, no further
+POLL_LEASE_S = 300
+POST_LEASE_S = 120
+UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
+
+
+def make_ticket(ctx: Context, m: Mention, now: datetime) -> Ticket:
+    route = ctx.routing.route(m.text)
+    return Ticket(
+        tweet_id=m.id, text=m.text, author=m.author, created_at=m.created_at,
+        policy=route.policy.name, due_at=ctx.clock.due_at(route.policy, m.created_at),
+        department=route.department.id if route.department else None, fast_track=route.fast_track,
+        keywords=route.keywords, conversation_id=m.conversation_id or m.id, clock_start=m.created_at,
+    )
+
+
+def store_mentions(ctx: Context, mentions: list[Mention], now: datetime) -> tuple[int, int]:
+    """Store one page: new tickets and follow-ups, each queued for Slack. Returns (tickets, follow-ups)."""
+    known = ctx.store.tickets_for_conversations(
+        [i for m in mentions for i in (m.in_reply_to, m.conversation_id) if i])
+    fresh, followups = [], []
+    for m in mentions:
+        parent = known.get(m.in_reply_to or "") or known.get(m.conversation_id or "")
+        if parent and parent != m.id:
+            followups.append((m, parent))
+        else:
+            fresh.append(make_ticket(ctx, m, now))
+    created = ctx.store.create_tickets(fresh, now.timestamp())
+    added = ctx.store.add_followups(followups, now.timestamp())
+    return sum(created), sum(added)
+
+
+def poll(ctx: Context, now: datetime) -> int:
+    """Read every new mention page and store it; the cursor moves only once all pages are stored."""
+    if not ctx.store.lease("poll", POLL_LEASE_S):
+        log.info("another poll is running; skipping this one")
+        return 0
+    try:
+        user_id, _ = ctx.account()
+        since = ctx.store.since_id()
+        newest: str | None = None
+        count = 0
+        for page in ctx.x.mention_pages(user_id, since):
+            newest = newest or page.newest_id
+            recent = [m for m in page.mentions if since or now - m.created_at <= BACKFILL]
+            tickets, followups = store_mentions(ctx, recent, now)
+            count += tickets + followups
+            if len(recent) < len(page.mentions):
+                break  # first run: older mentions are history, not work
+        if newest:
+            ctx.store.set_since_id(newest)
+        if count:
+            log.info("stored %d new mention(s)", count)
+        return count
+    finally:
+        ctx.store.release("poll")
+
+
+def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
+    """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once."""
+    posted = 0
+    for member in ctx.store.pending_posts(limit):
+        if not ctx.store.lease("post:" + member, POST_LEASE_S):
+            continue  # another worker has it
+        try:
+            if member.startswith("fu:"):
+                posted += post_followup(ctx, member[3:], now)
+            else:
+                posted += post_ticket(ctx, member, now)
+        finally:
+            ctx.store.release("post:" + member)
+    return posted
+
+
+def _channel(ctx: Context, ticket: Ticket) -> str:
+    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    return ctx.routing.channel_for(dept)
+
+
+def _department_name(ctx: Context, ticket: Ticket) -> str:
+    if ticket.department:
+        return ctx.routing.department(ticket.department).name
+    return t(ctx.locale, "triage")
+
+
+def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
+    return ticket_blocks(ticket, _department_name(ctx, ticket), ctx.routing.timezone, ctx.locale)
+
+
+def post_ticket(ctx: Context, tweet_id: str, now: datetime) -> int:
+    ticket = ctx.store.ticket(tweet_id)
+    if ticket is None or ticket.message_ts:
+        ctx.store.done_posting(tweet_id)
+        return 0
+    channel = _channel(ctx, ticket)
+    attempt = ctx.store.post_attempt(tweet_id)
+    ts = None
+    if attempt > 1:
+        # A worker may have died after Slack took the post: look before posting again.
+        since = (ctx.store.outbox_since(tweet_id) or now.timestamp()) - 60
+        ts = ctx.slack.find_ticket_message(channel, tweet_id, since)
+    if ts is None:
+        text, blocks = render(ctx, replace(ticket, state=State.OPEN))
+        meta = {"event_type": TICKET_EVENT, "event_payload": {"tweet_id": tweet_id}}
+        try:
+            ts = ctx.slack.post(channel, text, blocks, metadata=meta)
+        except SlackError as exc:
+            if exc.error not in UNPOSTABLE or channel == ctx.routing.triage_channel:
+                raise
+            log.error("cannot post to %s (%s); ticket %s goes to triage", channel, exc.error, tweet_id)
+            channel = ctx.routing.triage_channel
+            warn = f"⚠️ <#{_channel(ctx, ticket)}>: {exc.error}"
+            ts = ctx.slack.post(channel, f"{warn}\n{text}", blocks, metadata=meta)
+    ticket = transition(ticket, Event.POSTED, now, channel=channel, ts=ts)
+    ctx.store.mark_posted(ticket)
+    timers.on_posted(ctx, ticket, now)
+    return 1
+
+
+def post_followup(ctx: Context, tweet_id: str, now: datetime) -> int:
+    fu = ctx.store.followup(tweet_id)
+    parent = ctx.store.ticket(fu.get("parent", "")) if fu else None
+    if not fu or parent is None:
+        ctx.store.done_posting("fu:" + tweet_id)
+        return 0
+    if not parent.message_ts or not parent.channel:
+        return 0  # its ticket is not in Slack yet; the next flush takes it
+    meta = {"event_type": FOLLOWUP_EVENT, "event_payload": {"tweet_id": tweet_id}}
+    already = ctx.store.post_attempt("fu:" + tweet_id) > 1 and \
+        ctx.slack.find_in_thread(parent.channel, parent.message_ts, FOLLOWUP_EVENT, tweet_id)
+    if not already:
+        body = escape_slack(fu.get("text", "")).replace("\n", "\n>")
+        ctx.slack.post(parent.channel, t(ctx.locale, "followup", username=escape_slack(fu.get("username", "")),
+                                         text=body, url=tweet_url(fu.get("username", ""), tweet_id)),
+                       thread_ts=parent.message_ts, metadata=meta)
+    policy = ctx.routing.policy(parent.policy)
+    due = ctx.clock.next_response_due(policy, now) if policy.next_response else None
+    reopened = transition(parent, Event.FOLLOWUP, now, due_at=due)
+    if reopened != parent:
+        ctx.store.save(reopened)
+        timers.on_reopened(ctx, reopened, now)
+    ctx.store.done_posting("fu:" + tweet_id)
+    return 1

@@ -1,0 +1,178 @@
+"""A staff thread reply becomes a reply tweet: checks, the undo window, the send, the confirmation."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import datetime
+
+from bot.adapters.slack import tweet_url
+from bot.adapters.store import Relay
+from bot.adapters.x import DuplicateContent, XError, XUnavailable
+from bot.context import Context
+from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.tickets import Event, Ticket, transition
+from bot.flows import timers
+from bot.messages import t
+
+log = logging.getLogger(__name__)
+
+STALE_SENDING_S = 90  # a relay 'sending' this long ago belongs to a worker that died
+
+
+def _allowed(ctx: Context, ticket: Ticket, channel: str, user: str) -> bool:
+    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    if dept is not None and dept.staff is not None:
+        return user in dept.staff
+    return ctx.slack.is_member(channel, user)
+
+
+def _refusal(ctx: Context, text: str) -> tuple[str, str | None]:
+    """(plain text for X, or None with the reason the thread should read)."""
+    plain = slack_to_plain(text)
+    if not plain.strip():
+        return plain, t(ctx.locale, "empty")
+    length = tweet_length(plain)
+    if not length.valid:
+        return plain, t(ctx.locale, "too_long", weighted=length.weighted, limit=length.limit, over=length.over_by)
+    return plain, None
+
+
+def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text: str, now: datetime) -> str:
+    """A person wrote in a ticket's thread. Returns what happened, for logs and tests."""
+    ticket_id = ctx.store.ticket_for_thread(channel, thread_ts)
+    ticket = ctx.store.ticket(ticket_id) if ticket_id else None
+    if ticket is None:
+        return "not-a-ticket"
+    if is_internal_note(text, ctx.routing.relay.note_prefix):
+        return "note"
+    if ctx.store.relay(channel, ts) is not None:
+        return "duplicate"
+    if not _allowed(ctx, ticket, channel, user):
+        dept = ticket.department or t(ctx.locale, "triage")
+        ctx.slack.ephemeral(channel, user, t(ctx.locale, "not_staff", department=dept,
+                                             prefix=ctx.routing.relay.note_prefix), thread_ts=thread_ts)
+        return "not-staff"
+    plain, problem = _refusal(ctx, text)
+    if problem:
+        if ctx.store.once(f"refused:{channel}:{ts}:{zlib.crc32(plain.encode())}", ttl=86400):
+            ctx.slack.post(channel, problem, thread_ts=thread_ts)
+        return "refused"
+    hold = ctx.routing.relay.hold.total_seconds()
+    relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain,
+                  send_at=now.timestamp() + hold)
+    if not ctx.store.add_relay(relay):
+        return "duplicate"
+    ctx.store.save(transition(ticket, Event.REPLY_QUEUED, now))
+    if hold <= 0:
+        return send(ctx, channel, ts, now)
+    relay.notice_ts = ctx.slack.post(channel, t(ctx.locale, "pending", seconds=int(hold)), thread_ts=thread_ts)
+    ctx.store.save_relay(relay)
+    from bot import jobs  # jobs imports flows; the scheduler needs the function object
+
+    jobs.schedule_send(ctx, channel, ts, hold)
+    return "pending"
+
+
+def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text: str, now: datetime) -> str:
+    relay = ctx.store.relay(channel, ts)
+    if relay is None:
+        return on_reply(ctx, channel, thread_ts, ts, user, text, now)  # e.g. a too-long reply, shortened
+    if relay.state == "pending":
+        plain, problem = _refusal(ctx, text)
+        if plain == relay.text:
+            return "unchanged"  # Slack also sends message_changed for unfurls
+        if problem:
+            ctx.slack.post(channel, problem, thread_ts=thread_ts)
+            return "refused"
+        relay.text = plain
+        ctx.store.save_relay(relay)
+        if relay.notice_ts:
+            hold = max(0, int(relay.send_at - now.timestamp()))
+            ctx.slack.update(channel, relay.notice_ts,
+                             t(ctx.locale, "pending", seconds=hold) + "\n" + t(ctx.locale, "pending_edited"))
+        return "edited"
+    if relay.state == "sent" and ctx.store.once(f"edit-after-send:{relay.key}", ttl=86400):
+        ctx.slack.post(channel, t(ctx.locale, "edit_after_send", url=_tweet_link(ctx, relay.tweet_id)),
+                       thread_ts=thread_ts)
+    return "ignored"
+
+
+def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime) -> str:
+    relay = ctx.store.relay(channel, ts)
+    if relay is None:
+        return "not-a-reply"
+    if relay.state == "pending":
+        relay.state = "cancelled"
+        ctx.store.save_relay(relay)
+        ticket = ctx.store.ticket(relay.ticket)
+        if ticket:
+            ctx.store.save(transition(ticket, Event.REPLY_CANCELLED, now))
+        if relay.notice_ts:
+            ctx.slack.update(channel, relay.notice_ts, t(ctx.locale, "cancelled"))
+        return "cancelled"
+    if relay.state == "sent" and ctx.store.once(f"delete-after-send:{relay.key}", ttl=86400):
+        ctx.slack.post(channel, t(ctx.locale, "delete_after_send", url=_tweet_link(ctx, relay.tweet_id)),
+                       thread_ts=thread_ts)
+    return "ignored"
+
+
+def _tweet_link(ctx: Context, tweet_id: str) -> str:
+    return tweet_url(ctx.account()[1], tweet_id) if tweet_id else ""
+
+
+def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
+    """Send a pending relay to X, once. Raises XUnavailable so RQ retries with backoff."""
+    if not ctx.store.claim_relay(channel, ts):
+        return "not-pending"
+    relay = ctx.store.relay(channel, ts)
+    ticket = ctx.store.ticket(relay.ticket) if relay else None
+    if relay is None or ticket is None:
+        return "gone"
+    thread_ts = ticket.message_ts or ""
+    try:
+        tweet_id = ctx.x.reply(relay.text, in_reply_to=ticket.tweet_id)
+        note = t(ctx.locale, "sent", url=_tweet_link(ctx, tweet_id))
+    except DuplicateContent:
+        # X already has this text from us: a retry after X took the first try. Sent, not an error.
+        tweet_id = ""
+        note = t(ctx.locale, "sent_duplicate")
+    except XUnavailable:
+        relay.state = "pending"
+        ctx.store.save_relay(relay)
+        raise
+    except XError as exc:
+        relay.state, relay.detail = "failed", str(exc)
+        ctx.store.save_relay(relay)
+        ctx.slack.post(channel, t(ctx.locale, "x_refused", detail=str(exc)), thread_ts=thread_ts)
+        return "failed"
+    relay.state, relay.tweet_id = "sent", tweet_id
+    ctx.store.save_relay(relay)
+    if tweet_id:
+        ctx.store.link_conversation(tweet_id, ticket.tweet_id)
+    answered = transition(ticket, Event.REPLY_SENT, now)
+    ctx.store.save(answered)
+    timers.on_answered(ctx, answered, now)
+    ctx.slack.post(channel, note, thread_ts=thread_ts)
+    if relay.notice_ts:
+        ctx.slack.update(channel, relay.notice_ts, note)
+    log.info("relayed reply %s to X as %s", relay.key, tweet_id or "(duplicate)")
+    return "sent"
+
+
+def recover(ctx: Context, now: datetime) -> int:
+    """Send relays whose timer was lost or whose worker died mid-send (X's duplicate check covers a repeat)."""
+    count = 0
+    for channel, ts in ctx.store.due_relays(now.timestamp() - 5):
+        relay = ctx.store.relay(channel, ts)
+        if relay is None:
+            continue
+        if relay.state == "sending" and now.timestamp() - relay.send_at > STALE_SENDING_S:
+            relay.state = "pending"
+            ctx.store.save_relay(relay)
+        if relay.state == "pending":
+            try:
+                count += send(ctx, channel, ts, now) == "sent"
+            except XUnavailable as exc:
+                log.warning("X still unavailable for %s: %s", relay.key, exc)
+    return count

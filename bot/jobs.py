@@ -1,0 +1,87 @@
+"""RQ task functions: module-level, small arguments, idempotent. Each loads state and calls one flow."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rq import Retry
+
+from bot.context import Context, get_context
+from bot.flows import ingest, relay
+
+log = logging.getLogger(__name__)
+
+# X and Slack outages are retried with growing gaps; the sweeper picks up anything past these.
+X_RETRY = Retry(max=5, interval=[5, 15, 60, 120, 300])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def job_id(*parts: str) -> str:
+    return "-".join(re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in parts)
+
+
+def poll_mentions() -> int:
+    """Cron: read new mentions from X, store them, post them to Slack."""
+    ctx = get_context()
+    stored = ingest.poll(ctx, _now())
+    ingest.flush_outbox(ctx, _now())
+    return stored
+
+
+def flush_posts() -> int:
+    return ingest.flush_outbox(get_context(), _now())
+
+
+def handle_message(event: dict[str, Any]) -> str:
+    """A Slack message event in a channel the bot is in: a reply, an edit or a deletion."""
+    ctx = get_context()
+    subtype = event.get("subtype")
+    channel = event.get("channel", "")
+    if subtype == "message_changed":
+        msg = event.get("message") or {}
+        if msg.get("bot_id") or not msg.get("thread_ts") or msg.get("thread_ts") == msg.get("ts"):
+            return "ignored"
+        return relay.on_edit(ctx, channel, msg["thread_ts"], msg["ts"], msg.get("user", ""),
+                             msg.get("text", ""), _now())
+    if subtype == "message_deleted":
+        prev = event.get("previous_message") or {}
+        return relay.on_delete(ctx, channel, prev.get("thread_ts", ""), event.get("deleted_ts", ""), _now())
+    if subtype not in (None, "thread_broadcast", "file_share") or event.get("bot_id"):
+        return "ignored"
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
+        return "ignored"
+    return relay.on_reply(ctx, channel, thread_ts, event["ts"], event["user"], event.get("text", ""), _now())
+
+
+def send_reply(channel: str, ts: str) -> str:
+    return relay.send(get_context(), channel, ts, _now())
+
+
+def schedule_send(ctx: Context, channel: str, ts: str, delay_s: float) -> None:
+    ctx.queue.enqueue_in(timedelta(seconds=delay_s), send_reply, channel, ts,
+                         job_id=job_id("send", channel, ts), retry=X_RETRY)
+
+
+def sweep() -> dict[str, int]:
+    """Cron: the safety net. Posts what a dead worker left unposted, sends relays whose timer was lost."""
+    ctx = get_context()
+    now = _now()
+    return {"posted": ingest.flush_outbox(ctx, now), "relayed": relay.recover(ctx, now)}
+
+
+def escalate_tweet(tweet_id: str, department: str | None, fast: bool, note: str, user: str,
+                   response_url: str) -> str:
+    from bot.flows import escalate
+
+    ctx = get_context()
+    answer = escalate.run(ctx, escalate.Request(tweet_id, department, fast, note), user, _now())
+    if response_url:
+        ctx.slack.respond(response_url, answer)
+    return answer

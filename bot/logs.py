@@ -1,0 +1,43 @@
+"""Logging, configured once per process. A filter masks every secret value from the environment."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from bot.settings import Settings
+
+_configured = False
+
+
+class MaskSecrets(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        masked = message
+        for secret in self.secrets:
+            masked = masked.replace(secret, "***")
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(settings: Settings, level: str | None = None) -> None:
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskSecrets(settings.secrets()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
+    # These log request headers (tokens) at DEBUG; keep them above it whatever LOG_LEVEL says.
+    for name in ("tweepy", "oauthlib", "requests_oauthlib", "urllib3", "slack_sdk", "slack_bolt"):
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

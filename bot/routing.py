@@ -1,0 +1,341 @@
+"""routing.yaml -> a frozen, validated Routing: departments, SLA policies, and the keyword router.
+
+Decisions the file format leaves open:
+- Department order is priority: a mention goes to the first department (in file order) with a keyword in it.
+- A mention with a fast_track keyword gets the fast-track policy whatever its department (or triage).
+- Triage tickets use `triage.sla`; without it the policy named "standard", or else the first policy in the file.
+- Department ids must be unique; two departments may share a channel (the first one answers for the channel).
+- Department ids are lowercase slugs, and "fast" and "triage" are reserved: /escalate reads them as words.
+- An empty `operators` or `staff` list is refused: it would lock everyone out; leave the key out for "anyone".
+- Key paths in errors count list items from 0: departments[1] is the second department.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from yaml.nodes import Node, ScalarNode, SequenceNode
+
+from bot.domain.calendar import BusinessHours
+from bot.domain.durations import format_duration
+from bot.domain.matcher import KeywordMatcher
+from bot.domain.sla import Clock, EscalationStep, Policy, Reminder
+from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
+from bot.routing_schema import (
+    Field,
+    SchemaError,
+    channel_id,
+    choice,
+    clock_time,
+    compose,
+    day_number,
+    duration,
+    email,
+    fields,
+    holiday_country,
+    integer,
+    join,
+    line_of,
+    list_of,
+    opening_hours,
+    pairs,
+    pattern,
+    positive_duration,
+    read,
+    record,
+    scalar,
+    timezone,
+    unknown,
+    user_id,
+)
+
+RESERVED_DEPARTMENT_IDS = frozenset({"fast", "triage"})
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    hold: timedelta = timedelta(seconds=15)  # the undo window before a thread reply goes to X
+    note_prefix: str = "//"  # thread replies starting with this are internal notes
+    mode: str = "send"  # "send": replies go out after the hold; "approve": a lead approves each one
+
+
+@dataclass(frozen=True)
+class FastTrack:
+    keywords: tuple[str, ...]
+    policy: str
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    daily_at: time = time(17, 30)
+    email: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StormConfig:
+    threshold: int  # this many mentions ...
+    window: timedelta  # ... within this long make a storm,
+    quiet: timedelta  # which ends after this long below the threshold
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    channel: str
+    sla: str
+    keywords: tuple[str, ...] = ()
+    leads: tuple[str, ...] = ()
+    staff: frozenset[str] | None = None  # None: anyone in the channel may relay
+    relay_mode: str | None = None  # None: the routing-wide relay.mode
+
+
+@dataclass(frozen=True)
+class Route:
+    department: Department | None  # None: triage
+    policy: Policy
+    fast_track: bool
+    keywords: tuple[str, ...]  # the department's matched keywords, then the fast-track ones
+
+
+@dataclass(frozen=True)
+class Routing:
+    timezone: ZoneInfo
+    triage_channel: str
+    managers_channel: str
+    policies: Mapping[str, Policy]
+    departments: tuple[Department, ...]
+    relay: RelayConfig = RelayConfig()
+    fast_track: FastTrack | None = None
+    report: ReportConfig = ReportConfig()
+    operators: frozenset[str] | None = None  # None: anyone in the workspace may /escalate
+    storm: StormConfig | None = None
+    locale: str = "ko"
+    source: str = "<routing>"
+    triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
+    clock: Clock = field(init=False, repr=False, compare=False)
+    _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
+    _fast_matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
+    _by_id: Mapping[str, Department] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        policies = MappingProxyType(dict(self.policies))
+        if not policies:
+            raise ValueError("a routing needs at least one SLA policy")
+        triage_policy = self.triage_policy or ("standard" if "standard" in policies else next(iter(policies)))
+        for name in (triage_policy, *(d.sla for d in self.departments), *_fast_policy(self.fast_track)):
+            if name not in policies:
+                raise UnknownPolicy(name, policies)
+        set_ = object.__setattr__  # frozen: derived state is set once, here
+        set_(self, "policies", policies)
+        set_(self, "triage_policy", triage_policy)
+        set_(self, "clock", Clock(self.timezone))
+        set_(self, "_by_id", MappingProxyType({d.id: d for d in self.departments}))
+        set_(self, "_matcher", KeywordMatcher([(d.id, d.keywords) for d in self.departments]))
+        fast_keywords = self.fast_track.keywords if self.fast_track else ()
+        set_(self, "_fast_matcher", KeywordMatcher([("fast_track", fast_keywords)]))
+
+    def route(self, text: str) -> Route:
+        """Where a mention goes and which SLA it runs on."""
+        found = self._matcher.match(text)
+        department = self._by_id[found.group_id] if found.group_id else None
+        fast = self._fast_matcher.any_match(text)
+        keywords = tuple(dict.fromkeys(found.keywords + fast))
+        return Route(department, self.policy_for(department, fast=bool(fast)), bool(fast), keywords)
+
+    def policy_for(self, department: Department | None, *, fast: bool = False) -> Policy:
+        """The policy for a ticket of this department (None: triage), fast-tracked or not."""
+        if fast and self.fast_track:
+            return self.policies[self.fast_track.policy]
+        return self.policies[department.sla if department else self.triage_policy]
+
+    def department(self, department_id: str) -> Department:
+        try:
+            return self._by_id[department_id]
+        except KeyError:
+            raise UnknownDepartment(department_id, self._by_id) from None
+
+    def department_for_channel(self, channel: str) -> Department | None:
+        """The first department (in file order) posting to this channel."""
+        return next((d for d in self.departments if d.channel == channel), None)
+
+    def policy(self, name: str) -> Policy:
+        try:
+            return self.policies[name]
+        except KeyError:
+            raise UnknownPolicy(name, self.policies) from None
+
+    def channel_for(self, department: Department | None) -> str:
+        return department.channel if department else self.triage_channel
+
+    def relay_mode_for(self, department: Department | None) -> str:
+        return (department.relay_mode if department else None) or self.relay.mode
+
+
+def _fast_policy(fast_track: FastTrack | None) -> tuple[str, ...]:
+    return (fast_track.policy,) if fast_track else ()
+
+
+def load_routing(path: str | Path) -> Routing:
+    """Read and validate a routing file; RoutingError names the file, line and key of the first problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise RoutingError(str(path), None, "", f"cannot read the routing file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise RoutingError(str(path), None, "", "the routing file is not UTF-8 text") from None
+    return parse_routing(text, str(path))
+
+
+def parse_routing(text: str, filename: str = "routing.yaml") -> Routing:
+    """Validate routing YAML given as text; `filename` is only used in error messages and `Routing.source`."""
+    try:
+        root = compose(text)
+        if root is None:
+            raise SchemaError(1, "", "the file is empty; see the shipped routing.yaml for an example")
+        values = read(root, "", fields(_schema()))
+    except SchemaError as error:
+        raise RoutingError(filename, error.line, error.key, error.message) from None
+    triage, managers = values.pop("triage"), values.pop("managers")
+    return Routing(
+        triage_channel=triage["channel"],
+        triage_policy=triage.get("sla", ""),
+        managers_channel=managers["channel"],
+        source=filename,
+        **values,
+    )
+
+
+# The schema. Keys are read in the order written here, so `sla` comes before every key that names a policy.
+
+RELAY_MODE = choice("send", "approve")
+
+
+def _schema() -> dict[str, Field]:
+    policies: dict[str, Policy] = {}
+
+    def sla_section(node: Node, path: str) -> dict[str, Policy]:
+        for name, (_, value) in pairs(node, path).items():
+            policies[name] = read(value, join(path, name), _policy_parser(name))
+        if not policies:
+            raise ValueError("define at least one policy, like standard: {first_response: 24h}")
+        return dict(policies)
+
+    def policy_name(node: Node, path: str) -> str:
+        name = scalar(node)
+        if name not in policies:
+            raise ValueError(unknown("policy", name, policies))
+        return name
+
+    department = record(Department, {
+        "id": Field(_department_id, required=True),
+        "name": Field(scalar, required=True),
+        "channel": Field(channel_id, required=True),
+        "keywords": Field(list_of(scalar)),
+        "sla": Field(policy_name, required=True),
+        "leads": Field(list_of(user_id)),
+        "staff": Field(_someone("staff", "anyone in the channel may relay")),
+        "relay": Field(record(lambda mode: mode, {"mode": Field(RELAY_MODE, required=True)}), attr="relay_mode"),
+    })
+    return {
+        "timezone": Field(timezone, required=True),
+        "sla": Field(sla_section, required=True, attr="policies"),
+        "triage": Field(fields({"channel": Field(channel_id, required=True), "sla": Field(policy_name)}), required=True),
+        "managers": Field(fields({"channel": Field(channel_id, required=True)}), required=True),
+        "relay": Field(record(RelayConfig, {
+            "hold": Field(duration),
+            "note_prefix": Field(scalar),
+            "mode": Field(RELAY_MODE),
+        })),
+        "fast_track": Field(record(FastTrack, {
+            "keywords": Field(list_of(scalar, non_empty="list at least one keyword"), required=True),
+            "sla": Field(policy_name, required=True, attr="policy"),
+        })),
+        "report": Field(record(ReportConfig, {"daily_at": Field(clock_time), "email": Field(list_of(email))})),
+        "operators": Field(_someone("operators", "anyone in the workspace may /escalate")),
+        "departments": Field(_departments(department), required=True),
+        "storm": Field(record(StormConfig, {
+            "threshold": Field(integer(1), required=True),
+            "window": Field(positive_duration, required=True),
+            "quiet": Field(positive_duration, required=True),
+        })),
+        "locale": Field(choice("ko", "en")),
+    }
+
+
+def _policy_parser(name: str) -> Callable[[Node, str], Policy]:
+    def parse(node: Node, path: str) -> Policy:
+        policy = Policy(name=name, **fields(_POLICY)(node, path))
+        late = [r for r in policy.remind if r.offset is not None and r.offset >= policy.first_response]
+        if late and policy.business_hours is None:
+            deadline = format_duration(policy.first_response)
+            raise SchemaError(line_of(node), join(path, "remind"), f"reminder {late[0]} is at or after the "
+                              f"{deadline} first response deadline, so it would never be sent")
+        return policy
+
+    return parse
+
+
+def _escalation_target(node: Node, path: str) -> tuple[str, ...]:
+    """A list of user ids, or "managers" (returned as an empty tuple)."""
+    if isinstance(node, ScalarNode) and node.value == "managers":
+        return ()
+    if isinstance(node, SequenceNode) and node.value:
+        if any(isinstance(item, ScalarNode) and item.value == "managers" for item in node.value):
+            raise ValueError('write `to: managers`, not in a list, to call the managers channel')
+        return list_of(user_id)(node, path)
+    raise ValueError('expected a list of Slack user ids, like [U0HEAD], or "managers"')
+
+
+_POLICY = {
+    "first_response": Field(positive_duration, required=True),
+    "remind": Field(list_of(lambda node, path: Reminder.parse(scalar(node)))),
+    "next_response": Field(positive_duration),
+    "business_hours": Field(record(
+        lambda hours, days=(0, 1, 2, 3, 4), holidays=None: BusinessHours(frozenset(days), *hours, holidays),
+        {
+            "days": Field(list_of(day_number, non_empty="list at least one day, like [mon, tue, wed, thu, fri]")),
+            "hours": Field(opening_hours, required=True),
+            "holidays": Field(holiday_country),
+        },
+    )),
+    "escalate": Field(list_of(record(
+        lambda after, to: EscalationStep(after, to=to, to_managers=not to),
+        {"after": Field(duration, required=True), "to": Field(_escalation_target, required=True)},
+    ))),
+}
+
+_slug = pattern(r"[a-z0-9][a-z0-9_-]*", "a short lowercase id like wibro (letters, digits, - and _)")
+
+
+def _department_id(node: Node, path: str) -> str:
+    value = _slug(node, path)
+    if value in RESERVED_DEPARTMENT_IDS:
+        raise ValueError(f"{value!r} is reserved (/escalate reads it as a word); choose another id")
+    return value
+
+
+def _someone(key: str, absent: str) -> Callable[[Node, str], frozenset[str]]:
+    """A set of user ids that may not be empty: an empty list would lock everyone out."""
+    message = f"an empty {key} list would let no one in; leave {key} out and {absent}"
+    return lambda node, path: frozenset(list_of(user_id, non_empty=message)(node, path))
+
+
+def _departments(department: Callable[[Node, str], Department]) -> Callable[[Node, str], tuple[Department, ...]]:
+    def parse(node: Node, path: str) -> tuple[Department, ...]:
+        result = list_of(department, non_empty="define at least one department")(node, path)
+        first_index: dict[str, int] = {}
+        for index, (item, dept) in enumerate(zip(node.value, result, strict=True)):
+            if dept.id in first_index:
+                id_node = pairs(item, path)["id"][1]
+                raise SchemaError(line_of(id_node), join(join(path, index), "id"),
+                                  f"duplicate department id {dept.id!r} (first at {join(path, first_index[dept.id])})")
+            first_index[dept.id] = index
+        return result
+
+    return parse

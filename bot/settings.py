@@ -1,0 +1,86 @@
+"""Environment -> frozen Settings. The only module that reads os.environ for the bot's configuration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.errors import SettingsError
+
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+X_READ_VARS = ("X_BEARER_TOKEN",)
+X_WRITE_VARS = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+SECRET_VARS = SLACK_VARS + ("SLACK_APP_TOKEN",) + X_READ_VARS + X_WRITE_VARS
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str = "redis://localhost:6379/0"
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    x_api_url: str = "https://api.twitter.com"
+    x_bearer_token: str | None = field(default=None, repr=False)
+    x_api_key: str | None = field(default=None, repr=False)
+    x_api_secret: str | None = field(default=None, repr=False)
+    x_access_token: str | None = field(default=None, repr=False)
+    x_access_token_secret: str | None = field(default=None, repr=False)
+    x_user_id: str | None = None
+    x_poll_seconds: int = 60
+    routing_file: str = "routing.yaml"
+    port: int = 3000
+
+    def require(self, *names: str) -> None:
+        """Raise SettingsError naming the first missing variable (by its environment name)."""
+        for name in names:
+            if not getattr(self, name.lower()):
+                raise SettingsError(f"missing environment variable {name}")
+
+    def secrets(self) -> list[str]:
+        """Every secret value that is set, so log filters can mask them."""
+        return [v for v in (getattr(self, n.lower()) for n in SECRET_VARS) if v]
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"environment variable {name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"environment variable {name} must be at least {minimum}, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the contract's environment variables; empty strings count as unset."""
+    env = os.environ if env is None else env
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(name)
+        return value if value else default
+
+    slack_api_url = get("SLACK_API_URL", "https://slack.com/api/") or ""
+    if not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+    return Settings(
+        redis_url=get("REDIS_URL", "redis://localhost:6379/0") or "",
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_api_url=slack_api_url,
+        x_api_url=(get("X_API_URL", "https://api.twitter.com") or "").rstrip("/"),
+        x_bearer_token=get("X_BEARER_TOKEN"),
+        x_api_key=get("X_API_KEY"),
+        x_api_secret=get("X_API_SECRET"),
+        x_access_token=get("X_ACCESS_TOKEN"),
+        x_access_token_secret=get("X_ACCESS_TOKEN_SECRET"),
+        x_user_id=get("X_USER_ID"),
+        x_poll_seconds=_int(env, "X_POLL_SECONDS", 60),
+        routing_file=get("ROUTING_FILE", "routing.yaml") or "",
+        port=_int(env, "PORT", 3000, minimum=0),
+    )
