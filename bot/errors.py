@@ -40,7 +40,7 @@ class UnknownName(BotError, KeyError):
     def __init__(self, name: str, known: Iterable[str]) -> None:
         self.name = name
         self.known = tuple(known)
-        super().__init__(name)
+        super().__init__(name, self.known)  # both in args, so the error pickles (RQ, multiprocessing)
 
     def __str__(self) -> str:
         return f"unknown {self.kind} {self.name!r} (known: {', '.join(self.known) or 'none'})"

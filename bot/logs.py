@@ -41,3 +41,11 @@ def configure_logging(settings: Settings, level: str | None = None) -> None:
     # These log request headers (tokens) at DEBUG; keep them above it whatever LOG_LEVEL says.
     for name in ("tweepy", "oauthlib", "requests_oauthlib", "urllib3", "slack_sdk", "slack_bolt"):
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+
+
+def exit_on_config_error(exc: BaseException) -> None:
+    """A process that cannot start says why in one line and stops (no traceback for a config mistake)."""
+    import sys
+
+    print(f"escalator: {exc}", file=sys.stderr, flush=True)
+    sys.exit(2)

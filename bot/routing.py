@@ -3,7 +3,7 @@
 Decisions the file format leaves open:
 - Department order is priority: a mention goes to the first department (in file order) with a keyword in it.
 - A mention with a fast_track keyword gets the fast-track policy whatever its department (or triage).
-- Triage tickets use `triage.sla`; without it the policy named "standard", or else the first policy in the file.
+- Triage tickets use `triage.sla`; without it the policy named "standard", else the first policy in the file.
 - Department ids must be unique; two departments may share a channel (the first one answers for the channel).
 - Department ids are lowercase slugs, and "fast" and "triage" are reserved: /escalate reads them as words.
 - An empty `operators` or `staff` list is refused: it would lock everyone out; leave the key out for "anyone".
@@ -19,38 +19,35 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import Node
 
-from bot.domain.calendar import BusinessHours
-from bot.domain.durations import format_duration
 from bot.domain.matcher import KeywordMatcher
-from bot.domain.sla import Clock, EscalationStep, Policy, Reminder
+from bot.domain.sla import Clock, Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
 from bot.routing_schema import (
     Field,
+    Parser,
     SchemaError,
     channel_id,
     choice,
-    clock_time,
     compose,
-    day_number,
     duration,
     email,
     fields,
-    holiday_country,
     integer,
     join,
     line_of,
     list_of,
-    opening_hours,
     pairs,
     pattern,
+    policy_ref,
+    policy_section,
     positive_duration,
     read,
     record,
     scalar,
+    time_of_day,
     timezone,
-    unknown,
     user_id,
 )
 
@@ -128,7 +125,8 @@ class Routing:
         if not policies:
             raise ValueError("a routing needs at least one SLA policy")
         triage_policy = self.triage_policy or ("standard" if "standard" in policies else next(iter(policies)))
-        for name in (triage_policy, *(d.sla for d in self.departments), *_fast_policy(self.fast_track)):
+        named = [triage_policy, *(d.sla for d in self.departments)]
+        for name in named + ([self.fast_track.policy] if self.fast_track else []):
             if name not in policies:
                 raise UnknownPolicy(name, policies)
         set_ = object.__setattr__  # frozen: derived state is set once, here
@@ -177,10 +175,6 @@ class Routing:
         return (department.relay_mode if department else None) or self.relay.mode
 
 
-def _fast_policy(fast_track: FastTrack | None) -> tuple[str, ...]:
-    return (fast_track.policy,) if fast_track else ()
-
-
 def load_routing(path: str | Path) -> Routing:
     """Read and validate a routing file; RoutingError names the file, line and key of the first problem."""
     try:
@@ -211,26 +205,19 @@ def parse_routing(text: str, filename: str = "routing.yaml") -> Routing:
     )
 
 
-# The schema. Keys are read in the order written here, so `sla` comes before every key that names a policy.
+# The file's schema. Keys are read in the order written here, so `sla` comes before every policy reference.
 
-RELAY_MODE = choice("send", "approve")
+_RELAY_MODE = choice("send", "approve")
+_SLUG = pattern(r"[a-z0-9][a-z0-9_-]*", "a short lowercase id like wibro (letters, digits, - and _)")
 
 
 def _schema() -> dict[str, Field]:
-    policies: dict[str, Policy] = {}
+    known: dict[str, Policy] = {}
+    policy_name = policy_ref(known)
 
-    def sla_section(node: Node, path: str) -> dict[str, Policy]:
-        for name, (_, value) in pairs(node, path).items():
-            policies[name] = read(value, join(path, name), _policy_parser(name))
-        if not policies:
-            raise ValueError("define at least one policy, like standard: {first_response: 24h}")
-        return dict(policies)
-
-    def policy_name(node: Node, path: str) -> str:
-        name = scalar(node)
-        if name not in policies:
-            raise ValueError(unknown("policy", name, policies))
-        return name
+    def sla(node: Node, path: str) -> dict[str, Policy]:
+        known.update(policy_section(node, path))
+        return dict(known)
 
     department = record(Department, {
         "id": Field(_department_id, required=True),
@@ -240,23 +227,30 @@ def _schema() -> dict[str, Field]:
         "sla": Field(policy_name, required=True),
         "leads": Field(list_of(user_id)),
         "staff": Field(_someone("staff", "anyone in the channel may relay")),
-        "relay": Field(record(lambda mode: mode, {"mode": Field(RELAY_MODE, required=True)}), attr="relay_mode"),
+        "relay": Field(record(lambda mode: mode, {"mode": Field(_RELAY_MODE, required=True)}),
+                       attr="relay_mode"),
     })
     return {
         "timezone": Field(timezone, required=True),
-        "sla": Field(sla_section, required=True, attr="policies"),
-        "triage": Field(fields({"channel": Field(channel_id, required=True), "sla": Field(policy_name)}), required=True),
+        "sla": Field(sla, required=True, attr="policies"),
+        "triage": Field(fields({
+            "channel": Field(channel_id, required=True),
+            "sla": Field(policy_name),
+        }), required=True),
         "managers": Field(fields({"channel": Field(channel_id, required=True)}), required=True),
         "relay": Field(record(RelayConfig, {
             "hold": Field(duration),
             "note_prefix": Field(scalar),
-            "mode": Field(RELAY_MODE),
+            "mode": Field(_RELAY_MODE),
         })),
         "fast_track": Field(record(FastTrack, {
             "keywords": Field(list_of(scalar, non_empty="list at least one keyword"), required=True),
             "sla": Field(policy_name, required=True, attr="policy"),
         })),
-        "report": Field(record(ReportConfig, {"daily_at": Field(clock_time), "email": Field(list_of(email))})),
+        "report": Field(record(ReportConfig, {
+            "daily_at": Field(time_of_day),
+            "email": Field(list_of(email)),
+        })),
         "operators": Field(_someone("operators", "anyone in the workspace may /escalate")),
         "departments": Field(_departments(department), required=True),
         "storm": Field(record(StormConfig, {
@@ -268,53 +262,8 @@ def _schema() -> dict[str, Field]:
     }
 
 
-def _policy_parser(name: str) -> Callable[[Node, str], Policy]:
-    def parse(node: Node, path: str) -> Policy:
-        policy = Policy(name=name, **fields(_POLICY)(node, path))
-        late = [r for r in policy.remind if r.offset is not None and r.offset >= policy.first_response]
-        if late and policy.business_hours is None:
-            deadline = format_duration(policy.first_response)
-            raise SchemaError(line_of(node), join(path, "remind"), f"reminder {late[0]} is at or after the "
-                              f"{deadline} first response deadline, so it would never be sent")
-        return policy
-
-    return parse
-
-
-def _escalation_target(node: Node, path: str) -> tuple[str, ...]:
-    """A list of user ids, or "managers" (returned as an empty tuple)."""
-    if isinstance(node, ScalarNode) and node.value == "managers":
-        return ()
-    if isinstance(node, SequenceNode) and node.value:
-        if any(isinstance(item, ScalarNode) and item.value == "managers" for item in node.value):
-            raise ValueError('write `to: managers`, not in a list, to call the managers channel')
-        return list_of(user_id)(node, path)
-    raise ValueError('expected a list of Slack user ids, like [U0HEAD], or "managers"')
-
-
-_POLICY = {
-    "first_response": Field(positive_duration, required=True),
-    "remind": Field(list_of(lambda node, path: Reminder.parse(scalar(node)))),
-    "next_response": Field(positive_duration),
-    "business_hours": Field(record(
-        lambda hours, days=(0, 1, 2, 3, 4), holidays=None: BusinessHours(frozenset(days), *hours, holidays),
-        {
-            "days": Field(list_of(day_number, non_empty="list at least one day, like [mon, tue, wed, thu, fri]")),
-            "hours": Field(opening_hours, required=True),
-            "holidays": Field(holiday_country),
-        },
-    )),
-    "escalate": Field(list_of(record(
-        lambda after, to: EscalationStep(after, to=to, to_managers=not to),
-        {"after": Field(duration, required=True), "to": Field(_escalation_target, required=True)},
-    ))),
-}
-
-_slug = pattern(r"[a-z0-9][a-z0-9_-]*", "a short lowercase id like wibro (letters, digits, - and _)")
-
-
 def _department_id(node: Node, path: str) -> str:
-    value = _slug(node, path)
+    value = _SLUG(node, path)
     if value in RESERVED_DEPARTMENT_IDS:
         raise ValueError(f"{value!r} is reserved (/escalate reads it as a word); choose another id")
     return value
@@ -326,16 +275,17 @@ def _someone(key: str, absent: str) -> Callable[[Node, str], frozenset[str]]:
     return lambda node, path: frozenset(list_of(user_id, non_empty=message)(node, path))
 
 
-def _departments(department: Callable[[Node, str], Department]) -> Callable[[Node, str], tuple[Department, ...]]:
+def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, ...]]:
     def parse(node: Node, path: str) -> tuple[Department, ...]:
         result = list_of(department, non_empty="define at least one department")(node, path)
-        first_index: dict[str, int] = {}
+        first: dict[str, int] = {}
         for index, (item, dept) in enumerate(zip(node.value, result, strict=True)):
-            if dept.id in first_index:
-                id_node = pairs(item, path)["id"][1]
-                raise SchemaError(line_of(id_node), join(join(path, index), "id"),
-                                  f"duplicate department id {dept.id!r} (first at {join(path, first_index[dept.id])})")
-            first_index[dept.id] = index
+            if dept.id in first:
+                where = join(join(path, index), "id")
+                also = join(path, first[dept.id])
+                raise SchemaError(line_of(pairs(item, path)["id"][1]), where,
+                                  f"duplicate department id {dept.id!r} (first at {also})")
+            first[dept.id] = index
         return result
 
     return parse

@@ -1,9 +1,9 @@
-"""Reading a composed YAML node tree against a declared schema; every error carries its line and key path.
+"""Reading routing.yaml's node tree against a declared schema; every error carries its line and key path.
 
 The tree comes from `yaml.compose`, never `yaml.load`: nodes keep their line numbers, nothing is constructed,
-and scalars are read as written (so an unquoted 17:30 stays "17:30" rather than YAML 1.1's sexagesimal 1050).
-A schema is a dict of key -> Field; adding a key is adding one line. Parsers are `(node, path) -> value` and may
-raise ValueError with a plain message: `read` attaches the node's line and the key path.
+and scalars are read as written (an unquoted 17:30 stays "17:30", not YAML 1.1's sexagesimal 1050).
+A schema is a dict of key -> Field, so adding a key is adding a line. Parsers are `(node, path) -> value`
+and may raise ValueError with a plain message: `read` attaches the node's line and the key path.
 """
 
 from __future__ import annotations
@@ -18,8 +18,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.domain.calendar import DAY_NAMES, check_holiday_country
-from bot.domain.durations import parse_duration
+from bot.domain.calendar import (
+    BusinessHours,
+    check_holiday_country,
+    parse_day,
+    parse_opening_hours,
+    parse_time_of_day,
+)
+from bot.domain.durations import format_duration, parse_duration
+from bot.domain.sla import EscalationStep, Policy, Reminder
 
 T = TypeVar("T")
 Parser = Callable[[Node, str], Any]
@@ -37,7 +44,7 @@ class SchemaError(Exception):
 @dataclass(frozen=True)
 class Field:
     parse: Parser
-    required: bool = False  # an optional key that is absent is left out, so the dataclass default applies
+    required: bool = False  # an absent optional key is left out, so the dataclass default applies
     attr: str | None = None  # the attribute it fills, when that is not the YAML key
 
 
@@ -46,10 +53,11 @@ def compose(text: str) -> Node | None:
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        problem = " ".join(part for part in (error.context, error.problem) if part)
-        raise SchemaError(line, "", f"YAML syntax error: {problem}") from None
+        mark, context = error.problem_mark or error.context_mark, ""
+        if error.context and error.context_mark:  # e.g. the line where an unclosed [ or " began
+            context = f" ({error.context} started at line {error.context_mark.line + 1})"
+        message = f"YAML syntax error: {error.problem or error.context}{context}"
+        raise SchemaError(mark.line + 1 if mark else None, "", message) from None
     except yaml.YAMLError as error:
         raise SchemaError(None, "", f"YAML syntax error: {error}") from None
 
@@ -64,6 +72,11 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    """The one wording for an undefined name: "unknown policy 'fastt' (known: standard, office)"."""
+    return f"unknown {kind} {name!r} (known: {', '.join(known) or 'none'})"
+
+
 def read(node: Node, path: str, parse: Callable[[Node, str], T]) -> T:
     try:
         return parse(node, path)
@@ -72,7 +85,7 @@ def read(node: Node, path: str, parse: Callable[[Node, str], T]) -> T:
 
 
 def pairs(node: Node, path: str, allowed: Mapping[str, object] | None = None) -> dict[str, tuple[Node, Node]]:
-    """A mapping node's key -> (key node, value node), refusing non-mappings, duplicates and unknown keys."""
+    """A mapping's key -> (key node, value node), refusing non-mappings, duplicate and unknown keys."""
     if not isinstance(node, MappingNode):
         raise SchemaError(line_of(node), path, f"expected a mapping, found {_kind(node)}")
     found: dict[str, tuple[Node, Node]] = {}
@@ -89,8 +102,8 @@ def pairs(node: Node, path: str, allowed: Mapping[str, object] | None = None) ->
     return found
 
 
-def fields(schema: Mapping[str, Field]) -> Parser:
-    """A parser for a mapping with exactly these keys; returns {attr: value}. Keys are read in schema order."""
+def fields(schema: Mapping[str, Field]) -> Callable[[Node, str], dict[str, Any]]:
+    """A parser for a mapping of exactly these keys, returning {attr: value}; reads keys in schema order."""
 
     def parse(node: Node, path: str) -> dict[str, Any]:
         found = pairs(node, path, schema)
@@ -106,12 +119,12 @@ def fields(schema: Mapping[str, Field]) -> Parser:
 
 
 def record(build: Callable[..., T], schema: Mapping[str, Field]) -> Callable[[Node, str], T]:
-    """A parser for a mapping that becomes `build(**fields)`; ValueError from `build` points at the mapping."""
+    """A parser for a mapping that becomes `build(**values)`; a ValueError from `build` names the mapping."""
     return lambda node, path: read(node, path, lambda n, p: build(**fields(schema)(n, p)))
 
 
 def list_of(item: Parser, *, non_empty: str | None = None) -> Callable[[Node, str], tuple[Any, ...]]:
-    """A parser for a list; `non_empty` is the message for an empty one (None allows it)."""
+    """A parser for a list; `non_empty` is the message refusing an empty one (None allows it)."""
 
     def parse(node: Node, path: str) -> tuple[Any, ...]:
         if not isinstance(node, SequenceNode):
@@ -124,7 +137,7 @@ def list_of(item: Parser, *, non_empty: str | None = None) -> Callable[[Node, st
 
 
 def scalar(node: Node, path: str = "") -> str:
-    """A single value, as written; empty values and lists or mappings are refused."""
+    """A single value as written; empty values, lists and mappings are refused."""
     if not isinstance(node, ScalarNode):
         raise ValueError(f"expected a single value, found {_kind(node)}")
     if node.tag == _NULL_TAG or not node.value.strip():
@@ -154,6 +167,16 @@ def pattern(regex: str, describe: str) -> Callable[[Node, str], str]:
     return parse
 
 
+def integer(minimum: int) -> Callable[[Node, str], int]:
+    def parse(node: Node, path: str) -> int:
+        value = scalar(node)
+        if not re.fullmatch(r"\d+", value) or int(value) < minimum:
+            raise ValueError(f"expected a whole number of at least {minimum}, not {value!r}")
+        return int(value)
+
+    return parse
+
+
 user_id = pattern(r"[UW][A-Z0-9]+", "a Slack user id like U0123ABCD")
 channel_id = pattern(r"[CG][A-Z0-9]+", "a Slack channel id like C0123ABCD (the id, not the #name)")
 email = pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")
@@ -170,52 +193,8 @@ def positive_duration(node: Node, path: str) -> timedelta:
     return value
 
 
-def integer(minimum: int) -> Callable[[Node, str], int]:
-    def parse(node: Node, path: str) -> int:
-        value = scalar(node)
-        if not re.fullmatch(r"\d+", value) or int(value) < minimum:
-            raise ValueError(f"expected a whole number of at least {minimum}, not {value!r}")
-        return int(value)
-
-    return parse
-
-
-def parse_clock_time(text: str) -> time:
-    found = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not found or int(found[1]) > 23 or int(found[2]) > 59:
-        raise ValueError(f"expected a time of day as HH:MM, like \"17:30\", not {text!r}")
-    return time(int(found[1]), int(found[2]))
-
-
-def clock_time(node: Node, path: str) -> time:
-    return parse_clock_time(scalar(node))
-
-
-def opening_hours(node: Node, path: str) -> tuple[time, time]:
-    text = scalar(node)
-    opens, dash, closes = text.partition("-")
-    if not dash:
-        raise ValueError(f"expected opening hours like \"09:00-18:00\", not {text!r}")
-    start, end = parse_clock_time(opens), parse_clock_time(closes)
-    if end <= start:
-        raise ValueError(f"hours {text!r} close before they open (hours past midnight are not supported)")
-    return start, end
-
-
-def day_number(node: Node, path: str) -> int:
-    text = scalar(node)
-    number = _DAY_NUMBERS.get(text.strip().lower())
-    if number is None:
-        raise ValueError(f"unknown day {text!r} (use {', '.join(DAY_NAMES)})")
-    return number
-
-
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_NUMBERS = {name: n for names in (DAY_NAMES, _FULL_DAY_NAMES) for n, name in enumerate(names)}
-
-
-def holiday_country(node: Node, path: str) -> str:
-    return check_holiday_country(scalar(node).strip().upper())
+def time_of_day(node: Node, path: str) -> time:
+    return parse_time_of_day(scalar(node))
 
 
 def timezone(node: Node, path: str) -> ZoneInfo:
@@ -226,9 +205,76 @@ def timezone(node: Node, path: str) -> ZoneInfo:
         raise ValueError(f"unknown timezone {name!r} (use an IANA name such as Asia/Seoul)") from None
 
 
-def unknown(kind: str, name: str, known: Iterable[str]) -> str:
-    """The one wording for a name that is not defined: "unknown policy 'fastt' (known: standard, office)"."""
-    return f"unknown {kind} {name!r} (known: {', '.join(known) or 'none'})"
+# The `sla` section: named policies.
+
+
+def policy_section(node: Node, path: str) -> dict[str, Policy]:
+    found = {name: read(value, join(path, name), _policy(name)) 
+             for name, (_, value) in pairs(node, path).items()}
+    if not found:
+        raise ValueError("define at least one policy, like standard: {first_response: 24h}")
+    return found
+
+
+def policy_ref(known: Mapping[str, Policy]) -> Callable[[Node, str], str]:
+    """A parser for a policy name; `known` is filled when the `sla` section is read, before any reference."""
+
+    def parse(node: Node, path: str) -> str:
+        name = scalar(node)
+        if name not in known:
+            raise ValueError(unknown("policy", name, known))
+        return name
+
+    return parse
+
+
+def _escalation_target(node: Node, path: str) -> tuple[str, ...]:
+    """A list of user ids, or "managers" (as an empty tuple)."""
+    if isinstance(node, ScalarNode) and node.value == "managers":
+        return ()
+    if isinstance(node, SequenceNode) and node.value:
+        if any(isinstance(item, ScalarNode) and item.value == "managers" for item in node.value):
+            raise ValueError("write `to: managers`, not in a list, to call the managers channel")
+        return list_of(user_id)(node, path)
+    raise ValueError('expected a list of Slack user ids, like [U0HEAD], or "managers"')
+
+
+def _business_hours(hours: tuple[time, time], days: tuple[int, ...] = (0, 1, 2, 3, 4),
+                    holidays: str | None = None) -> BusinessHours:
+    return BusinessHours(frozenset(days), hours[0], hours[1], holidays)
+
+
+def _escalation_step(after: timedelta, to: tuple[str, ...]) -> EscalationStep:
+    return EscalationStep(after, to=to, to_managers=not to)
+
+
+_POLICY = {
+    "first_response": Field(positive_duration, required=True),
+    "remind": Field(list_of(lambda node, path: Reminder.parse(scalar(node)))),
+    "next_response": Field(positive_duration),
+    "business_hours": Field(record(_business_hours, {
+        "days": Field(list_of(lambda node, path: parse_day(scalar(node)), non_empty="list at least one day")),
+        "hours": Field(lambda node, path: parse_opening_hours(scalar(node)), required=True),
+        "holidays": Field(lambda node, path: check_holiday_country(scalar(node).strip().upper())),
+    })),
+    "escalate": Field(list_of(record(_escalation_step, {
+        "after": Field(duration, required=True),
+        "to": Field(_escalation_target, required=True),
+    }))),
+}
+
+
+def _policy(name: str) -> Callable[[Node, str], Policy]:
+    def parse(node: Node, path: str) -> Policy:
+        policy = Policy(name=name, **fields(_POLICY)(node, path))
+        late = [r for r in policy.remind if r.offset is not None and r.offset >= policy.first_response]
+        if late and policy.business_hours is None:
+            deadline = format_duration(policy.first_response)
+            raise ValueError(f"reminder {late[0]} is at or after the {deadline} first response deadline, "
+                             "so it would never be sent")
+        return policy
+
+    return parse
 
 
 def _kind(node: Node) -> str:
@@ -236,4 +282,4 @@ def _kind(node: Node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    return "an empty value" if node.tag == _NULL_TAG else f"{node.value!r}"
+    return "an empty value" if node.tag == _NULL_TAG else repr(node.value)

@@ -1,21 +1,26 @@
-"""Settings module for `rq worker -c bot.rq_settings`: the worker's parent process imports it before forking.
+"""Settings module for `rq worker -c bot.rq_settings` and `rq cron -c bot.rq_settings`.
 
-Importing the bot here means each forked job starts with slack_sdk, tweepy and the flows already loaded
-(a bare forking worker re-imports them per job: about one job a second).
+The worker's parent imports this before forking, so each job starts with slack_sdk, tweepy and the flows
+already loaded (a bare forking worker re-imports them per job: about one job a second).
 """
 
 from __future__ import annotations
 
-from bot.logs import configure_logging
+from bot.errors import ConfigError
+from bot.logs import configure_logging, exit_on_config_error
 from bot.settings import load_settings
 
-_settings = load_settings()
+try:
+    _settings = load_settings()
+    _settings.require("SLACK_BOT_TOKEN", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+    configure_logging(_settings)
+    from bot import jobs  # noqa: F401  - preload in the parent
+    from bot.context import get_context
+
+    _ctx = get_context()  # parse routing.yaml once, here; a broken file stops the process at start
+    _ctx.slack, _ctx.x  # noqa: B018 - build the clients once; forked jobs inherit them unconnected
+except ConfigError as exc:
+    exit_on_config_error(exc)
+
 REDIS_URL = _settings.redis_url
 QUEUES = ["escalator"]
-
-configure_logging(_settings)
-
-from bot import jobs  # noqa: E402,F401  - preload
-from bot.context import get_context  # noqa: E402
-
-get_context()  # parse routing.yaml once, in the parent; a broken file stops the worker at start

@@ -31,6 +31,7 @@ class Settings:
     x_poll_seconds: int = 60
     routing_file: str = "routing.yaml"
     port: int = 3000
+    smtp_url: str | None = field(default=None, repr=False)  # smtp[s]://user:pass@host:port; holds a password
 
     def require(self, *names: str) -> None:
         """Raise SettingsError naming the first missing variable (by its environment name)."""
@@ -83,4 +84,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         x_poll_seconds=_int(env, "X_POLL_SECONDS", 60),
         routing_file=get("ROUTING_FILE", "routing.yaml") or "",
         port=_int(env, "PORT", 3000, minimum=0),
+        smtp_url=get("SMTP_URL"),
     )

@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 
 from bot import jobs
 from bot.context import Context, get_context
-from bot.logs import configure_logging
+from bot.errors import ConfigError
+from bot.logs import configure_logging, exit_on_config_error
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ def build_bolt(ctx: Context) -> App:
     s = ctx.settings
     s.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     app = App(
-        token=s.slack_bot_token,
         signing_secret=s.slack_signing_secret,
         client=WebClient(token=s.slack_bot_token, base_url=s.slack_api_url),
         # Enqueue before answering: if Redis is down Slack gets a 5xx and retries, so nothing is lost.
@@ -51,9 +51,12 @@ def build_bolt(ctx: Context) -> App:
 
 
 def create_app() -> Flask:
-    ctx = get_context()
-    configure_logging(ctx.settings)
-    bolt = build_bolt(ctx)
+    try:
+        ctx = get_context()
+        configure_logging(ctx.settings)
+        bolt = build_bolt(ctx)
+    except ConfigError as exc:
+        exit_on_config_error(exc)
     handler = SlackRequestHandler(bolt)
     flask = Flask("escalator")
 

@@ -18,8 +18,9 @@ P = "esc:"
 # restarts and retries all funnel through here, which is what makes "posted once" hold).
 _CREATE = """
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV, 3))
+redis.call('hset', KEYS[1], unpack(ARGV, 4))
 redis.call('zadd', KEYS[2], ARGV[1], ARGV[2])
+if KEYS[3] then redis.call('zadd', KEYS[3], ARGV[3], ARGV[2]) end
 return 1
 """
 
@@ -108,8 +109,8 @@ class Store:
             for k, v in ticket_to_hash(t).items():
                 if v:
                     flat += [k, v]
-            self._create(keys=[P + "t:" + t.tweet_id, P + "outbox:post"], args=[now_ts, t.tweet_id, *flat],
-                         client=pipe)
+            self._create(keys=[P + "t:" + t.tweet_id, P + "outbox:post", P + "idx:created"],
+                         args=[now_ts, t.tweet_id, t.clock_origin.timestamp(), *flat], client=pipe)
             if t.conversation_id:
                 pipe.set(P + "conv:" + t.conversation_id, t.tweet_id, nx=True)
         results = pipe.execute()
@@ -127,7 +128,7 @@ class Store:
             h = {"parent": parent, "text": m.text, "username": m.author.username, "name": m.author.name,
                  "created_at": _iso(m.created_at)}
             flat = [x for kv in h.items() for x in kv]
-            self._create(keys=[P + "fu:" + m.id, P + "outbox:post"], args=[now_ts, "fu:" + m.id, *flat],
+            self._create(keys=[P + "fu:" + m.id, P + "outbox:post"], args=[now_ts, "fu:" + m.id, 0, *flat],
                          client=pipe)
         return [bool(x) for x in pipe.execute()]
 
@@ -159,6 +160,10 @@ class Store:
         if empty:
             pipe.hdel(P + "t:" + t.tweet_id, *empty)
         pipe.execute()
+
+    def ticket_ids_between(self, since: float, until: float) -> list[str]:
+        """Tickets whose clock started in [since, until): the report's index, never a scan of every key."""
+        return list(self.r.zrangebyscore(P + "idx:created", since, f"({until}"))
 
     def ticket_exists(self, tweet_id: str) -> bool:
         return bool(self.r.exists(P + "t:" + tweet_id))

@@ -93,6 +93,7 @@ class XClient:
             settings.x_access_token, settings.x_access_token_secret,
         )
         self.client.return_type = dict  # plain JSON: we translate it ourselves
+        self.read_user_auth = not settings.x_bearer_token  # no app token: read as the account
         self.user_auth_ok = all([settings.x_api_key, settings.x_api_secret, settings.x_access_token,
                                  settings.x_access_token_secret])
 
@@ -121,7 +122,7 @@ class XClient:
                 params["since_id"] = since_id
             if token:
                 params["pagination_token"] = token
-            body = self._call(self.client.get_users_mentions, user_id, **params)
+            body = self._call(self.client.get_users_mentions, user_id, user_auth=self.read_user_auth, **params)
             users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
             meta = body.get("meta") or {}
             yield MentionPage([tweet_to_mention(t, users) for t in body.get("data") or []], meta.get("newest_id"))
@@ -131,7 +132,7 @@ class XClient:
 
     def get_tweet(self, tweet_id: str) -> Mention | None:
         body = self._call(self.client.get_tweet, tweet_id, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
-                          user_fields=USER_FIELDS)
+                          user_fields=USER_FIELDS, user_auth=self.read_user_auth)
         if not body.get("data"):
             return None
         users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}

@@ -7,6 +7,7 @@ Opening hours are the half-open interval [start, end): a moment exactly at closi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -15,6 +16,8 @@ from functools import lru_cache
 import holidays as holidays_lib
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NUMBERS = {name: n for names in (DAY_NAMES, _FULL_DAY_NAMES) for n, name in enumerate(names)}
 _HORIZON_DAYS = 3660  # give up after ten years without a business day rather than loop forever
 
 
@@ -33,7 +36,7 @@ class BusinessHours:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
             raise ValueError("business hours are local wall times without a timezone")
         if self.end <= self.start:
-            raise ValueError(f"business hours must close after they open, not {self.start:%H:%M}-{self.end:%H:%M}")
+            raise ValueError(f"business hours close before they open: {self.start:%H:%M}-{self.end:%H:%M}")
         if self.holidays is not None:
             check_holiday_country(self.holidays)
 
@@ -41,6 +44,34 @@ class BusinessHours:
         return day.weekday() in self.days and not (
             self.holidays is not None and day in holiday_dates(self.holidays, day.year)
         )
+
+
+def parse_day(text: str) -> int:
+    """ "mon" or "Monday" -> 0."""
+    number = _DAY_NUMBERS.get(text.strip().lower())
+    if number is None:
+        raise ValueError(f"unknown day {text!r} (use {', '.join(DAY_NAMES)})")
+    return number
+
+
+def parse_time_of_day(text: str) -> time:
+    """ "17:30" -> time(17, 30)."""
+    found = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not found or int(found[1]) > 23 or int(found[2]) > 59:
+        raise ValueError(f"expected a time of day as HH:MM, like \"17:30\", not {text!r}")
+    return time(int(found[1]), int(found[2]))
+
+
+def parse_opening_hours(text: str) -> tuple[time, time]:
+    """ "09:00-18:00" -> (opening, closing); hours past midnight are refused."""
+    opens, _, closes = text.partition("-")
+    try:
+        start, end = parse_time_of_day(opens), parse_time_of_day(closes)
+    except ValueError:
+        raise ValueError(f"expected opening hours like \"09:00-18:00\", not {text!r}") from None
+    if end <= start:
+        raise ValueError(f"hours {text!r} close before they open (hours past midnight are not supported)")
+    return start, end
 
 
 def check_holiday_country(code: str) -> str:
@@ -57,7 +88,7 @@ def holiday_dates(country: str, year: int) -> frozenset[date]:
 
 
 def add_business_time(hours: BusinessHours, tz: tzinfo, start: datetime, delta: timedelta) -> datetime:
-    """The instant when `delta` of business time has passed since `start`; a zero delta gives the next open instant."""
+    """When `delta` of business time has passed since `start`; a zero delta gives the next open instant."""
     remaining = delta
     begin_at = start.astimezone(UTC)
     for opens, closes in _open_intervals(hours, tz, start.astimezone(tz).date()):
@@ -97,7 +128,7 @@ def _open_intervals(
     for offset in range(span):
         day = first + timedelta(days=offset)
         if hours.is_business_day(day):
-            # combine() in local wall time, then to UTC: DST-safe, and a nonexistent wall time resolves forward.
+            # combine() in local wall time, then to UTC: DST-safe; a nonexistent wall time resolves forward.
             opens = datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
             closes = datetime.combine(day, hours.end, tzinfo=tz).astimezone(UTC)
             if closes > opens:

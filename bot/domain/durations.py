@@ -13,7 +13,7 @@ def parse_duration(text: str) -> timedelta:
     """Parse "90s", "45m", "3h", "2d" or a combination in that order ("1h30m"); ValueError otherwise."""
     found = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if not found or not any(found.groupdict().values()):
-        raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m or s, like 90s, 45m, 3h, 2d or 1h30m")
+        raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m, s: 90s, 45m, 3h, 1h30m")
     return timedelta(seconds=sum(int(found[unit] or 0) * seconds for unit, seconds in _UNITS))
 
 

@@ -1,8 +1,9 @@
 """Keyword routing: one Aho-Corasick automaton over NFKC + casefold text, one pass per mention.
 
 Rule: groups are in priority order (file order); the first group with any keyword in the text wins, wherever
-in the text its keyword stands. The winning group's matched keywords are reported as configured, in order of
-appearance, each once. Matching is by substring, so "와이브로" matches "와이브로가" and "wibro" matches "WiBro".
+in the text its keyword stands. The winning group's matched keywords are reported as configured, in order
+of appearance, each once. Matching is by substring, after NFKC and casefold: "와이브로" matches
+"와이브로가", "wibro" matches "ＷｉＢｒｏ".
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def normalize(text: str) -> str:
 def _automaton_key(text: str) -> str:
     """Normalised text as UTF-8 bytes, one character per byte.
 
-    pyahocorasick scans a node's children linearly, and thousands of Hangul keywords give the root thousands of
-    children (~85 us per mention); over bytes no node has more than 256 (~2 us). UTF-8 is self-synchronising,
-    so a keyword's bytes only ever match at character boundaries.
+    pyahocorasick scans a node's children linearly, and thousands of Hangul keywords give the root thousands
+    of children (~85 us per mention); over bytes no node has more than 256 (~2 us). UTF-8 is
+    self-synchronising, so a keyword's bytes only ever match at character boundaries.
     """
     return normalize(text).encode("utf-8").decode("latin-1")
 
@@ -92,19 +93,20 @@ class KeywordMatcher:
         """(start, owners) of every keyword occurrence, overlapping ones included, by start position."""
         if self._automaton is None or not text:
             return []
-        hits = [(end - length + 1, entry) for end, (length, entry) in self._automaton.iter(_automaton_key(text))]
+        found = self._automaton.iter(_automaton_key(text))
+        hits = [(end - length + 1, entry) for end, (length, entry) in found]
         hits.sort(key=lambda hit: hit[0])
         return hits
 
 
-def bench_matcher(groups: int = 500, keywords_per_group: int = 10, texts: int = 20000, seed: int = 7) -> float:
+def bench_matcher(groups: int = 500, per_group: int = 10, texts: int = 20000, seed: int = 7) -> float:
     """Classifications per second on generated Korean keywords and ~100-character Korean mentions."""
     rng = random.Random(seed)
 
     def hangul(length: int) -> str:
         return "".join(chr(rng.randrange(0xAC00, 0xD7A4)) for _ in range(length))
 
-    table = [(f"g{g}", [hangul(rng.randint(2, 4)) for _ in range(keywords_per_group)]) for g in range(groups)]
+    table = [(f"g{g}", [hangul(rng.randint(2, 4)) for _ in range(per_group)]) for g in range(groups)]
     matcher = KeywordMatcher(table)
     samples = []
     for n in range(200):

@@ -2,11 +2,12 @@
 
 Rules, in one place:
 - Without business hours a duration is elapsed time (a 24h SLA is 24 real hours, across a DST change too).
-- With business hours the first and next response clocks count business time only; a start outside business
-  hours starts counting at the next opening.
-- A share reminder ("50%") fires when that share of the SLA has been used, in business time when set. An offset
-  reminder ("1h") fires that long after the start on the wall clock; with business hours, one landing outside
-  them moves to the next opening. Reminders at or after the deadline are dropped; equal times collapse into one.
+- With business hours the first and next response clocks count business time only; a start outside
+  business hours starts counting at the next opening.
+- A share reminder ("50%") fires when that share of the SLA has been used, in business time when set. An
+  offset reminder ("1h") fires that long after the start on the wall clock; with business hours, one landing
+  outside them moves to the next opening. Reminders at or after the deadline are dropped; equal times
+  collapse into one.
 - Escalation steps run on the wall clock after the breach, business hours or not: a breach is already late,
   and the people it calls (heads, managers) are expected to act on it now.
 """
@@ -57,7 +58,9 @@ class Reminder:
         return cls(share=percent / 100)
 
     def __str__(self) -> str:
-        return f"{self.share * 100:g}%" if self.share is not None else format_duration(self.offset or timedelta())
+        if self.share is not None:
+            return f"{self.share * 100:g}%"
+        return format_duration(self.offset or timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Clock:
 
     def reminder_times(self, policy: Policy, start: datetime) -> list[datetime]:
         """When to remind the thread, sorted, before the deadline, duplicates collapsed."""
-        # Compared and sorted in UTC: aware datetimes sharing one ZoneInfo compare by wall time, wrong in a DST fold.
+        # Compared and sorted in UTC: datetimes sharing a ZoneInfo compare by wall time, wrong in a DST fold.
         due = _utc(self.due_at(policy, start))
         times = set()
         for reminder in policy.remind:
@@ -141,7 +144,7 @@ class Clock:
 
 
 def _utc(moment: datetime) -> datetime:
-    """The same instant in UTC, where adding and subtracting is elapsed time (in a ZoneInfo it is wall time)."""
+    """The same instant in UTC, where adding and subtracting is elapsed time (in a ZoneInfo, wall time)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"SLA times must be timezone-aware, got naive {moment.isoformat()}")
     return moment.astimezone(UTC)

@@ -56,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -122,8 +122,10 @@ class StandInServer:
         httpd.stand_in = self
         self._httpd = httpd
         bound_host, bound_port = httpd.server_address[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
-        self._thread = threading.Thread(target=httpd.serve_forever, name=type(self).__name__, daemon=True)
+        host_text = bound_host.decode() if isinstance(bound_host, bytes) else bound_host
+        self.url = f"http://{host_text}:{bound_port}"
+        self._thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name=type(self).__name__,
+                                        daemon=True)
         self._thread.start()
         log.info("%s listening on %s", type(self).__name__, self.url)
         return self.url

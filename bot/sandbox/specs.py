@@ -68,7 +68,8 @@ def _validator(spec_name: str, pointer: str) -> Any:
         log.warning("jsonschema is not installed; schema checks are skipped")
         return None
     uri = f"urn:spec:{spec_name}"
-    registry = Registry().with_resource(uri, Resource.from_contents(load(spec_name), default_specification=DRAFT4))
+    resource = Resource.from_contents(load(spec_name), default_specification=DRAFT4)
+    registry = Registry().with_resource(uri, resource)
     return Draft4Validator({"$ref": f"{uri}#{pointer}"}, registry=registry)
 
 
@@ -77,7 +78,8 @@ def schema_errors(spec_name: str, pointer: str, instance: Any) -> list[str]:
     validator = _validator(spec_name, pointer)
     if validator is None:
         return []
-    return [f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in validator.iter_errors(instance)]
+    return [f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
+            for e in validator.iter_errors(instance)]
 
 
 def x_schema_errors(schema: str, instance: Any) -> list[str]:
@@ -101,7 +103,9 @@ def _type_ok(kind: str | None, value: Any) -> bool:
     if kind == "boolean":
         return isinstance(value, bool) or text in _TRUE_FALSE
     if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or re.fullmatch(r"-?\d+", text) is not None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return True
+        return re.fullmatch(r"-?\d+", text) is not None
     if kind == "number":
         try:
             float(value)
@@ -191,5 +195,6 @@ def check_x_query(method: str, template: str, query: dict[str, str]) -> list[dic
             errors.append({"parameters": {name: [value]}, "message": message})
     for name, param in by_name.items():
         if param.get("required") and name not in query:
-            errors.append({"parameters": {name: []}, "message": f"The `{name}` query parameter can not be empty"})
+            message = f"The `{name}` query parameter can not be empty"
+            errors.append({"parameters": {name: []}, "message": message})
     return errors

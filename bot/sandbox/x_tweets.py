@@ -137,7 +137,8 @@ class Timeline:
             link = tco(found["url"])
             expanded = found["url"] if "://" in found["url"] else "http://" + found["url"]
             display = re.sub(r"^https?://(www\.)?", "", expanded)
-            urls.append({"start": len(out), "end": len(out) + len(link), "url": link, "expanded_url": expanded,
+            urls.append({"start": len(out), "end": len(out) + len(link), "url": link,
+                         "expanded_url": expanded,
                          "display_url": display if len(display) <= 26 else display[:25] + "…"})
             out += link
             cursor = end
@@ -201,10 +202,12 @@ class Timeline:
         out: dict[str, Any] = {}
         unique = list(dict.fromkeys(user_ids))
         if unique:
-            out["users"] = [self.users[u].render(user_fields, self._count(u)) for u in unique if u in self.users]
+            out["users"] = [self.users[u].render(user_fields, self.tweet_count(u))
+                            for u in unique if u in self.users]
         if referenced:
-            out["tweets"] = [self.render_tweet(t, tweet_fields) for t in {t.id: t for t in referenced}.values()]
+            unique_tweets = {t.id: t for t in referenced}.values()
+            out["tweets"] = [self.render_tweet(t, tweet_fields) for t in unique_tweets]
         return out
 
-    def _count(self, user_id: str) -> int:
+    def tweet_count(self, user_id: str) -> int:
         return sum(1 for t in self.tweets.values() if t.author_id == user_id and not t.deleted)

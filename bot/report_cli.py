@@ -1,0 +1,107 @@
+"""`python -m bot report`: the SLA summary as text, JSON or CSV; --post sends it to the managers channel."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.errors import BotError
+from bot.flows.report import Window, day_window, summarize
+
+CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
+               "fast_track", "author"]
+
+
+class BadTime(BotError):
+    pass
+
+
+def parse_time(value: str, tz: ZoneInfo, end: bool = False) -> datetime:
+    """A date (whole day; as --until, the day is included) or an ISO time; naive means the routing zone."""
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return datetime.combine(d + timedelta(days=1 if end else 0), time(0), tzinfo=tz)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadTime(f"{value!r} is not a date (2026-11-28) or an ISO time (2026-11-28T09:00+09:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def window_for(args: argparse.Namespace, tz: ZoneInfo, now: datetime) -> Window:
+    since, until = day_window(now, tz)
+    if args.since:
+        since = parse_time(args.since, tz)
+        if not args.until:
+            until = max(until, since + timedelta(days=1))
+    if args.until:
+        until = parse_time(args.until, tz, end=True)
+    if until <= since:
+        raise BadTime("--until must be after --since")
+    return Window(since, until)
+
+
+def fmt_s(value: float | None) -> str:
+    if value is None:
+        return "-"
+    value = int(value)
+    h, rest = divmod(value, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+def as_text(data: dict[str, Any]) -> str:
+    w = data["window"]
+    lines = [f"SLA summary {w['since']} → {w['until']}", "",
+             f"{'department':<12} {'recv':>5} {'answ':>5} {'open':>5} {'late':>5} {'p50':>8} {'p90':>8} {'met':>6}"]
+    for d in data["departments"]:
+        met = "-" if d["sla_met_pct"] is None else f"{d['sla_met_pct']:.1f}%"
+        lines.append(f"{d['id']:<12} {d['received']:>5} {d['answered']:>5} {d['open']:>5} {d['breached']:>5} "
+                     f"{fmt_s(d['first_response_p50_s']):>8} {fmt_s(d['first_response_p90_s']):>8} {met:>6}")
+    late = [t for t in data["tickets"] if t["breached"]]
+    if late:
+        lines += ["", "Breached:"] + [f"  {t['department']:<10} https://x.com/i/status/{t['tweet_id']} "
+                                      f"(due {t['due_at']})" for t in late]
+    return "\n".join(lines)
+
+
+def as_csv(data: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in data["tickets"]:
+        writer.writerow({**row, "breached": "true" if row["breached"] else "false",
+                         "fast_track": "true" if row["fast_track"] else "false",
+                         "first_response_s": "" if row["first_response_s"] is None else row["first_response_s"]})
+    return out.getvalue()
+
+
+def build(now: datetime | None = None, args: argparse.Namespace | None = None) -> dict[str, Any]:
+    from bot.context import get_context
+
+    ctx = get_context()
+    now = now or datetime.now(UTC)
+    window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
+    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
+    return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
+
+
+def main(args: argparse.Namespace) -> int:
+    data = build(args=args)
+    if args.format == "json":
+        print(json.dumps(data, ensure_ascii=False))
+    elif args.format == "csv":
+        print(as_csv(data), end="")
+    else:
+        print(as_text(data))
+    if args.post:
+        from bot.flows.summary import post_summary
+        from bot.context import get_context
+
+        post_summary(get_context(), data)
+    return 0

@@ -1,0 +1,315 @@
+"""A local stand-in for the X API v2: mentions, tweet lookup and tweet creation, as tweepy sees them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from twitter_text import parse_tweet
+
+from bot.sandbox import specs
+from bot.sandbox.http import Reply, Request, StandInServer, json_reply
+from bot.sandbox.x_problems import (
+    DUPLICATE,
+    REPLY_GONE,
+    TOO_LONG,
+    Fault,
+    base36,
+    invalid_request,
+    not_found,
+    parse_when,
+    problem,
+)
+from bot.sandbox.x_tweets import Timeline, Tweet, User, x_time
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, dict[str, str], dict[str, str]], Reply]
+
+
+class XStandIn(StandInServer):
+    """X API v2 for one account; drive it from Python or over HTTP under /_sandbox/."""
+
+    def __init__(self, account_username: str = "escalator_kr", account_id: str = "1000",
+                 validate_specs: bool | None = None, wrap_urls: bool = True) -> None:
+        super().__init__()
+        self.account_username = account_username
+        self.account_id = account_id
+        self.wrap_urls = wrap_urls
+        self.validate = specs.validation_enabled(validate_specs)
+        self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
+            ("GET", re.compile(r"/2/users/me"), "/2/users/me", self._me),
+            ("GET", re.compile(r"/2/users/(?P<id>[^/]+)/mentions"), "/2/users/{id}/mentions", self._mentions),
+            ("GET", re.compile(r"/2/users/by/username/(?P<username>[^/]+)"),
+             "/2/users/by/username/{username}", self._user_by_name),
+            ("GET", re.compile(r"/2/tweets/(?P<id>[^/]+)"), "/2/tweets/{id}", self._get_tweet),
+            ("GET", re.compile(r"/2/tweets"), "/2/tweets", self._get_tweets),
+            ("POST", re.compile(r"/2/tweets"), "/2/tweets", self._create_tweet),
+            ("DELETE", re.compile(r"/2/tweets/(?P<id>[^/]+)"), "/2/tweets/{id}", self._delete),
+        ]
+        self.reset()
+
+    # ----- Python control -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self._lock:
+            self.timeline = Timeline(self.account_username, self.account_id, self.wrap_urls)
+            self.requests: list[dict[str, Any]] = []
+            self.spec_violations: list[str] = []
+            self._faults: list[Fault] = []
+
+    def add_user(self, username: str, name: str | None = None, followers: int = 0) -> str:
+        with self._lock:
+            return self.timeline.add_user(username, name, followers).id
+
+    def add_mention(self, text: str, username: str = "customer", name: str | None = None, followers: int = 0,
+                    created_at: datetime | None = None, in_reply_to: str | None = None) -> str:
+        """A customer's tweet mentioning the account (the @handle is prepended when missing); its id."""
+        handle = "@" + self.account_username
+        if handle.lower() not in text.lower():
+            text = f"{handle} {text}"
+        with self._lock:
+            user = self.timeline.add_user(username, name, followers or None)
+            return self.timeline.add_tweet(text, user.id, created_at, in_reply_to).id
+
+    def posted(self) -> list[dict[str, Any]]:
+        """Tweets the account created, oldest first, with their raw text."""
+        with self._lock:
+            return [self._raw(t) for t in self.timeline.tweets.values() if t.author_id == self.account_id]
+
+    def tweets(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._raw(t) for t in self.timeline.tweets.values()]
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        with self._lock:
+            self.timeline.tweets[str(tweet_id)].deleted = True
+
+    def fail_next(self, method: str, path_prefix: str, status: int, count: int = 1,
+                  headers: dict[str, str] | None = None, body: Any = None, after: bool = False) -> None:
+        """Answer the next `count` matching requests with status; after=True does the work first."""
+        fault = Fault(method.upper(), path_prefix, status, count, dict(headers or {}), body, after)
+        with self._lock:
+            self._faults.append(fault)
+
+    @staticmethod
+    def _raw(tweet: Tweet) -> dict[str, Any]:
+        return {"id": tweet.id, "text": tweet.text, "author_id": tweet.author_id,
+                "in_reply_to_tweet_id": tweet.in_reply_to_tweet_id, "conversation_id": tweet.conversation_id,
+                "created_at": x_time(tweet.created_at), "deleted": tweet.deleted}
+
+    # ----- HTTP -----------------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        if request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        with self._lock:
+            self._record(request)
+            fault = self._take_fault(request)
+            if fault is not None and not fault.after:
+                return fault.reply()
+            reply = self._api(request)
+            if fault is not None:
+                return fault.reply()
+        reply.headers.setdefault("x-rate-limit-limit", "180")
+        reply.headers.setdefault("x-rate-limit-remaining", "179")
+        reply.headers.setdefault("x-rate-limit-reset", str(int(time.time()) + 900))
+        return reply
+
+    def _record(self, request: Request) -> None:
+        auth = request.headers.get("authorization", "")
+        body: Any = None
+        if request.body:
+            try:
+                body = request.json()
+            except ValueError:
+                body = request.body.decode("utf-8", "replace")
+        self.requests.append({
+            "method": request.method, "path": request.path,
+            "query": {k: v[0] for k, v in request.query.items()},
+            "headers": {k: v for k, v in request.headers.items() if k != "authorization"},
+            "auth": auth.split(" ", 1)[0] if auth else None, "json": body,
+        })
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        for fault in self._faults:
+            if fault.method == request.method and request.path.startswith(fault.path_prefix):
+                fault.count -= 1
+                if fault.count <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _api(self, request: Request) -> Reply:
+        if not request.headers.get("authorization", "").startswith(("OAuth ", "Bearer ")):
+            return problem(401)
+        for method, pattern, template, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match and method == request.method:
+                query = {k: v[0] for k, v in request.query.items()}
+                errors = self._check_query(request.method, template, query, match.groupdict())
+                if errors:
+                    return invalid_request(errors)
+                return handler(request, match.groupdict(), query)
+        return problem(404, "The requested resource could not be found.")
+
+    def _check_query(self, method: str, template: str, query: dict[str, str],
+                     path: dict[str, str]) -> list[dict[str, Any]]:
+        errors = [{"parameters": {"id": [value]},
+                   "message": f"The `id` query parameter value [{value}] does not match ^[0-9]{{1,19}}$"}
+                  for name, value in path.items() if name == "id" and not value.isdigit()]
+        if self.validate:
+            found = specs.check_x_query(method, template, query) or []
+            self.spec_violations += [f"{method} {template}: {e['message']}" for e in found]
+            errors += found
+        elif "max_results" in query and not (query["max_results"].isdigit()
+                                             and 5 <= int(query["max_results"]) <= 100):
+            errors.append({"parameters": {"max_results": [query["max_results"]]},
+                           "message": f"The `max_results` query parameter value [{query['max_results']}] "
+                                      "is not between 5 and 100"})
+        return errors
+
+    @staticmethod
+    def _fields(query: dict[str, str], name: str) -> set[str]:
+        return {f for f in query.get(name, "").split(",") if f}
+
+    def _tweets_body(self, tweets: list[Tweet], query: dict[str, str]) -> dict[str, Any]:
+        tweet_fields = self._fields(query, "tweet.fields")
+        body: dict[str, Any] = {"data": [self.timeline.render_tweet(t, tweet_fields) for t in tweets]}
+        includes = self.timeline.includes(tweets, self._fields(query, "expansions"),
+                                          self._fields(query, "user.fields"), tweet_fields)
+        if includes:
+            body["includes"] = includes
+        return body
+
+    def _user_body(self, user: User, query: dict[str, str]) -> Reply:
+        fields = self._fields(query, "user.fields")
+        return json_reply({"data": user.render(fields, self.timeline.tweet_count(user.id))})
+
+    def _me(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        return self._user_body(self.timeline.account, query)
+
+    def _user_by_name(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        user = self.timeline.user_by_name(path["username"])
+        if user is None:
+            return json_reply({"errors": [not_found("user", path["username"], "username")]})
+        return self._user_body(user, query)
+
+    def _mentions(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        user = self.timeline.users.get(path["id"])
+        if user is None:
+            return json_reply({"errors": [not_found("user", path["id"])]})
+        tweets = self.timeline.mentions_of(user)
+        if "since_id" in query:
+            tweets = [t for t in tweets if int(t.id) > int(query["since_id"])]
+        if "until_id" in query:
+            tweets = [t for t in tweets if int(t.id) < int(query["until_id"])]
+        if "start_time" in query:
+            start = parse_when(query["start_time"])
+            tweets = [t for t in tweets if t.created_at >= start]
+        if "end_time" in query:
+            end = parse_when(query["end_time"])
+            tweets = [t for t in tweets if t.created_at < end]
+        if "pagination_token" in query:
+            try:
+                below = int(query["pagination_token"], 36)
+            except ValueError:
+                return invalid_request([{"parameters": {"pagination_token": [query["pagination_token"]]},
+                                         "message": "The `pagination_token` query parameter value "
+                                                    f"[{query['pagination_token']}] is not valid"}])
+            tweets = [t for t in tweets if int(t.id) < below]
+        size = int(query.get("max_results", 10))
+        page = tweets[:size]
+        if not page:
+            return json_reply({"meta": {"result_count": 0}})
+        body = self._tweets_body(page, query)
+        body["meta"] = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
+        if len(tweets) > size:
+            body["meta"]["next_token"] = base36(int(page[-1].id))
+        return json_reply(body)
+
+    def _get_tweet(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        tweet = self.timeline.live(path["id"])
+        if tweet is None:
+            return json_reply({"errors": [not_found("tweet", path["id"])]})
+        body = self._tweets_body([tweet], query)
+        body["data"] = body["data"][0]
+        return json_reply(body)
+
+    def _get_tweets(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        found = [t for t in (self.timeline.live(i) for i in ids) if t is not None]
+        body = self._tweets_body(found, query) if found else {}
+        missing = [not_found("tweet", i, "ids") for i in ids if self.timeline.live(i) is None]
+        if missing:
+            body["errors"] = missing
+        return json_reply(body)
+
+    def _create_tweet(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        try:
+            body = request.json()
+        except ValueError as err:
+            return invalid_request([{"message": f"Request body is not valid JSON: {err}"}])
+        if not isinstance(body, dict):
+            return invalid_request([{"message": "Request body must be a JSON object"}])
+        if self.validate:
+            found = specs.x_schema_errors("TweetCreateRequest", body)
+            self.spec_violations += [f"POST /2/tweets: {message}" for message in found]
+            if found:
+                return invalid_request([{"message": message} for message in found])
+        text = str(body.get("text") or "")
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if not text and not body.get("media"):
+            return invalid_request([{"message": "Post text or media is required."}])
+        if reply_to and self.timeline.live(str(reply_to)) is None:
+            return invalid_request([{"parameters": {"reply.in_reply_to_tweet_id": [str(reply_to)]},
+                                     "message": REPLY_GONE}])
+        if parse_tweet(text).weightedLength > 280:
+            return problem(400, TOO_LONG)
+        if any(t.author_id == self.account_id and not t.deleted and t.text == text
+               for t in self.timeline.tweets.values()):
+            return problem(403, DUPLICATE)
+        parent = str(reply_to) if reply_to else None
+        tweet = self.timeline.add_tweet(text, self.account_id, datetime.now(UTC), parent)
+        log.info("X stand-in: account posted %s", tweet.id)
+        return json_reply({"data": {"id": tweet.id, "text": self.timeline.render_text(text),
+                                    "edit_history_tweet_ids": [tweet.id]}}, 201)
+
+    def _delete(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        tweet = self.timeline.live(path["id"])
+        if tweet is None or tweet.author_id != self.account_id:
+            return problem(403, "You are not allowed to delete this Tweet.") if tweet else json_reply(
+                {"errors": [not_found("tweet", path["id"])]})
+        tweet.deleted = True
+        return json_reply({"data": {"deleted": True}})
+
+    # ----- control plane --------------------------------------------------------------------------------
+
+    def _control(self, request: Request) -> Reply:
+        """POST mentions, users, delete, fail, reset; GET posted, tweets, violations, requests."""
+        name = request.path.removeprefix("/_sandbox/")
+        readers: dict[str, Callable[[], Any]] = {
+            "posted": self.posted, "tweets": self.tweets, "violations": lambda: list(self.spec_violations),
+            "requests": lambda: list(self.requests)}
+        try:
+            if request.method == "GET" and name in readers:
+                with self._lock:
+                    return json_reply(readers[name]())
+            body = request.json() or {} if request.method == "POST" else {}
+            if (request.method, name) == ("POST", "mentions"):
+                when = parse_when(body.pop("created_at")) if body.get("created_at") else None
+                return json_reply({"id": self.add_mention(created_at=when, **body)})
+            if (request.method, name) == ("POST", "users"):
+                return json_reply({"id": self.add_user(**body)})
+            writers: dict[str, Callable[..., None]] = {
+                "delete": lambda id: self.delete_tweet(id), "fail": self.fail_next, "reset": self.reset}
+            if request.method == "POST" and name in writers:
+                writers[name](**body)
+                return json_reply({"ok": True})
+        except (KeyError, TypeError, ValueError) as err:
+            return json_reply({"ok": False, "error": str(err)}, 400)
+        return json_reply({"ok": False, "error": f"no control endpoint {request.method} {request.path}"}, 404)

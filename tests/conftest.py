@@ -1,0 +1,64 @@
+"""Test session: a real redis-server on a free port, the Slack and X stand-ins, the bot's real processes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.embedded_redis import RedisProcess, start_redis
+from bot.sandbox.slack_api import SlackStandIn
+from bot.sandbox.x_api import XStandIn
+
+os.environ.setdefault("ESCALATOR_SPECS", str(Path(__file__).resolve().parents[2] / "shared" / "specs"))
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisProcess]:
+    with tempfile.TemporaryDirectory(prefix="escalator-redis-") as tmp:
+        proc = start_redis(Path(tmp), aof=True)
+        yield proc
+        proc.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisProcess) -> str:
+    redis.Redis.from_url(redis_server.url).flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def r(redis_url: str) -> redis.Redis:
+    return redis.Redis.from_url(redis_url, decode_responses=True)
+
+
+@pytest.fixture(scope="session")
+def _slack() -> Iterator[SlackStandIn]:
+    s = SlackStandIn(signing_secret="test-signing-secret", bot_token="xoxb-test")
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def _x() -> Iterator[XStandIn]:
+    x = XStandIn()
+    x.start()
+    yield x
+    x.stop()
+
+
+@pytest.fixture
+def slack(_slack: SlackStandIn) -> SlackStandIn:
+    _slack.reset()
+    return _slack
+
+
+@pytest.fixture
+def x(_x: XStandIn) -> XStandIn:
+    _x.reset()
+    return _x

@@ -1,0 +1,92 @@
+"""Starts the bot's Procfile processes (web, worker, cron) for end-to-end tests, and waits on outcomes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.embedded_redis import free_port
+from bot.launcher import procfile
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def wait_for(what: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, message: str = "") -> T:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = what()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message or what}; last value: {last!r}")
+
+
+class Bot:
+    """The real processes from the Procfile, on the stand-ins and the test Redis."""
+
+    def __init__(self, tmp: Path, redis_url: str, slack: Any, x: Any, routing: str | Path,
+                 env: dict[str, str] | None = None) -> None:
+        self.tmp = tmp
+        self.port = free_port()
+        routing_path = Path(routing)
+        if not routing_path.exists():
+            routing_path = tmp / "routing.yaml"
+            routing_path.write_text(str(routing), encoding="utf-8")
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))},
+            "REDIS_URL": redis_url, "PORT": str(self.port), "ROUTING_FILE": str(routing_path),
+            "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.url.rstrip("/") + "/api/", "X_API_URL": x.url,
+            "X_BEARER_TOKEN": "test-bearer", "X_API_KEY": "test-key", "X_API_SECRET": "test-secret",
+            "X_ACCESS_TOKEN": "test-access", "X_ACCESS_TOKEN_SECRET": "test-access-secret",
+            "X_POLL_SECONDS": "1", "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.commands = dict(procfile(ROOT / "Procfile"))
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        slack.events_url = self.url + "/slack/events"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *names: str) -> Bot:
+        for name in names or ("web", "worker", "cron"):
+            log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+            self.procs[name] = subprocess.Popen(self.commands[name], shell=True, cwd=ROOT, env=self.env,
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        if "web" in (names or ("web",)):
+            wait_for(self.healthy, 30, 0.1, "the web process to answer /healthz")
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name)
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(15)
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.kill(name, signal.SIGTERM)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.tmp.glob("*.log"))

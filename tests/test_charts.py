@@ -1,0 +1,78 @@
+"""Charts: real PNGs, Hangul drawn with a font that has it (never boxes), quick enough for a cron job."""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import matplotlib.image
+
+from bot import charts
+from bot.routing import load_routing
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ROUTING = load_routing(Path(__file__).parent / "data" / "routing.yaml")
+KST = ZoneInfo("Asia/Seoul")
+
+
+def report() -> dict[str, Any]:
+    return {
+        "departments": [
+            {"id": "iphone", "first_response_p50_s": 840.0, "first_response_p90_s": 5100.0},
+            {"id": "wibro", "first_response_p50_s": 18000.0, "first_response_p90_s": 100800.0},
+            {"id": "triage", "first_response_p50_s": None, "first_response_p90_s": None},
+        ],
+        "tickets": [
+            {"created_at": "2026-11-27T09:10:00+09:00", "fast_track": False},
+            {"created_at": "2026-11-27T09:50:00+09:00", "fast_track": True},
+            {"created_at": "2026-11-27T00:10:00+00:00", "fast_track": False},  # 09:10 in Seoul
+            {"created_at": "2026-11-27T23:59:00+09:00", "fast_track": False},
+        ],
+    }
+
+
+def size(png: bytes) -> tuple[int, int]:
+    height, width = matplotlib.image.imread(io.BytesIO(png), format="png").shape[:2]
+    return width, height
+
+
+def test_both_charts_are_pngs() -> None:
+    first = charts.first_response_chart(report(), ROUTING)
+    volume = charts.volume_by_hour_chart(report(), KST)
+    for png in (first, volume):
+        assert png.startswith(PNG_SIGNATURE)
+        width, height = size(png)
+        assert 500 < width < 1000 and 150 < height < 700
+
+
+def test_mentions_are_counted_by_local_hour() -> None:
+    other, fast = charts.mentions_by_hour(report(), KST)
+    assert other[9] == 2 and fast[9] == 1 and other[23] == 1 and sum(other) + sum(fast) == 4
+
+
+def test_hangul_labels_have_a_font_with_hangul() -> None:
+    font = charts.hangul_font()
+    assert font is not None, "koreanize-matplotlib's NanumGothic should be installed with the bot"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for each box
+        charts.first_response_chart(report(), ROUTING)
+        charts.volume_by_hour_chart(report(), KST, "ko")
+
+
+def test_labels_fall_back_to_ids_without_a_hangul_font() -> None:
+    assert charts.department_label("wibro", ROUTING, "ko", hangul=False) == "wibro"
+    assert charts.department_label("iphone", ROUTING, "ko", hangul=True) == "아이폰 고객센터"
+    assert charts.department_label("triage", ROUTING, "ko", hangul=False) == "triage"
+    assert charts.department_label("gone", ROUTING, "ko", hangul=True) == "gone"
+
+
+def test_charts_render_in_well_under_a_second() -> None:
+    charts.first_response_chart(report(), ROUTING)  # the first call registers the font
+    started = time.perf_counter()
+    charts.first_response_chart(report(), ROUTING)
+    charts.volume_by_hour_chart(report(), KST)
+    assert time.perf_counter() - started < 1.0
