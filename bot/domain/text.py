@@ -121,7 +121,7 @@ def _is_closing(ch: str) -> bool:
 def _close_gaps(s: str, gap: str) -> str:
     """Remove mention stand-ins with the spaces around them, so no double spaces or empty lines remain."""
     g = re.escape(gap)
-    run = re.compile(rf"[ \t]*{g}(?:[ \t]*{g})*[ \t]*(?P<tail>[,:，：][ \t]*)?(?P<nl>\n)?")
+    run = re.compile(rf"[ \t]*{g}(?:[ \t,:，：]*{g})*[ \t]*(?P<tail>[,:，：][ \t]*)?(?P<nl>\n)?")
 
     def close(m: re.Match[str]) -> str:
         tail, nl = m.group("tail") or "", m.group("nl") or ""

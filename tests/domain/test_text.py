@@ -67,7 +67,9 @@ def test_a_staff_reply_becomes_plain_text_for_x() -> None:
     ("see <http://kt.com|kt.com>", "see kt.com"),  # Slack auto-linked what was typed: keep it as typed
     ("mail <mailto:help@kt.com|help@kt.com>", "mail help@kt.com"),
     ("mail <mailto:help@kt.com>", "mail help@kt.com"),
-    ("Hi <@U123|kim>, <#C123|wibro> <!here> <!channel> <!everyone> <!subteam^S1|@team> ok", "Hi, ok"),
+    ("Hi <@U123|kim>, <#C123|wibro> <!here> <!channel> <!everyone> <!subteam^S1|@team> ok", "Hi ok"),
+    ("<@U1>, <@U2>, 확인했습니다", "확인했습니다"),
+    ("고객님 <@U1>, 확인 부탁", "고객님, 확인 부탁"),
     ("<@U1>, 확인했습니다", "확인했습니다"),
     ("고객님 <@U1>!", "고객님!"),
     ("line one\n<@U1> <@U2>\nline two", "line one\nline two"),
