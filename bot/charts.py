@@ -27,6 +27,7 @@ matplotlib.use("Agg")  # headless: workers have no display
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bot.errors import UnknownDepartment  # noqa: E402
 from bot.messages import t  # noqa: E402
@@ -69,10 +70,10 @@ def hangul_font() -> str | None:
     return None
 
 
-def _style(locale: str) -> tuple[str, dict[str, Any]]:
+def _style(locale: str) -> tuple[str, dict[Any, Any]]:
     """The chart language and rc settings: the routing's locale when Hangul can be drawn, else English."""
     font = hangul_font()
-    rc: dict[str, Any] = {"axes.unicode_minus": False, "font.size": 10,
+    rc: dict[Any, Any] = {"axes.unicode_minus": False, "font.size": 10,
                           "axes.spines.top": False, "axes.spines.right": False}
     if font:
         rc["font.family"] = [font, "DejaVu Sans"]
@@ -152,7 +153,7 @@ def volume_by_hour_chart(data: dict[str, Any], tz: ZoneInfo, locale: str = "ko")
         ax.bar(hours, fast, bottom=other, color="#F58518", label=t(locale, "chart_fast_track"))
         ax.set_xticks(hours[::2])
         ax.set_xlim(-0.6, 23.6)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(t(locale, "chart_hour_of_day", tz=str(tz)))
         ax.set_ylabel(t(locale, "chart_mentions"))
         ax.set_title(t(locale, "chart_volume"), loc="left")

@@ -58,7 +58,7 @@ def test_hangul_labels_have_a_font_with_hangul() -> None:
     font = charts.hangul_font()
     assert font is not None, "koreanize-matplotlib's NanumGothic should be installed with the bot"
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for each box
+        warnings.filterwarnings("error", message="Glyph")  # "Glyph ... missing from font(s)": a box
         charts.first_response_chart(report(), ROUTING)
         charts.volume_by_hour_chart(report(), KST, "ko")
 

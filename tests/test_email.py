@@ -78,10 +78,10 @@ def test_html_message_is_alternative_with_related_inline_images() -> None:
     msg = html_message("bot@example.com", ["a@example.com", "b@example.com"], "요약", "plain",
                        '<p>hi</p><img src="cid:chart">', {"chart": PNG})
     assert msg.get_content_type() == "multipart/alternative"
-    text, related = msg.get_payload()  # type: ignore[misc]
+    text, related = msg.iter_parts()
     assert text.get_content_type() == "text/plain"
     assert related.get_content_type() == "multipart/related"
-    html_part, image = related.get_payload()
+    html_part, image = related.iter_parts()
     assert html_part.get_content_type() == "text/html" and "cid:chart" in html_part.get_content()
     assert image["Content-ID"] == "<chart>" and image.get_content() == PNG
     assert msg["To"] == "a@example.com, b@example.com"

@@ -84,7 +84,8 @@ def html_message(sender: str, recipients: Sequence[str], subject: str, text: str
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    html_part = msg.get_payload()[1]  # type: ignore[index]
+    html_part = msg.get_body(("html",))
+    assert html_part is not None  # just added
     for name, png in images.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{name}>", filename=f"{name}.png",
                               disposition="inline")

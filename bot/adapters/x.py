@@ -13,13 +13,15 @@ import requests
 import tweepy
 
 from bot.adapters.x_session import make_tweepy_client
+from bot.domain.text import unescape_entities
 from bot.domain.tickets import Author, Mention
 from bot.errors import ExternalServiceError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "in_reply_to_user_id"]
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "in_reply_to_user_id",
+                "entities"]
 USER_FIELDS = ["username", "name", "public_metrics"]
 
 
@@ -41,9 +43,12 @@ class DuplicateContent(ExternalServiceError):
     """X refused a tweet as a duplicate of one already posted: for a retried reply, it was sent."""
 
 
-def x_unescape(text: str) -> str:
-    """X encodes exactly &, < and > in tweet text; undo that once, nothing more."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def expand_links(text: str, tweet: dict[str, Any]) -> str:
+    """X shortens every link to t.co in the text; staff should see where it goes (entities.urls)."""
+    for url in (tweet.get("entities") or {}).get("urls") or []:
+        if url.get("url") and url.get("expanded_url"):
+            text = text.replace(url["url"], url["expanded_url"])
+    return text
 
 
 def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention:
@@ -53,7 +58,7 @@ def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) ->
     created = tweet.get("created_at")
     return Mention(
         id=str(tweet["id"]),
-        text=x_unescape(tweet.get("text", "")),
+        text=unescape_entities(expand_links(tweet.get("text", ""), tweet)),
         author=Author(id=str(tweet.get("author_id", "")), username=user.get("username", ""),
                       name=user.get("name", ""),
                       followers=int((user.get("public_metrics") or {}).get("followers_count", 0))),

@@ -318,8 +318,8 @@ def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None
                                                   summary.plain, summary.html, images))
         except (email.EmailError, ConfigError) as exc:
             errors.append(exc)
-    for exc in errors:
-        log.error("daily summary: %s", exc)
+    for error in errors:
+        log.error("daily summary: %s", error)
     if errors:
         raise errors[0]
     return ts

@@ -56,7 +56,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def ticket(n: int, dept: str, created: datetime, answer_after: timedelta | None = None, fast: bool = False,
            author: str = "") -> Ticket:
-    keywords = {"wibro": ("와이브로",), "iphone": ("아이폰",)}[dept]
+    keywords: tuple[str, ...] = {"wibro": ("와이브로",), "iphone": ("아이폰",)}[dept]
     if fast:
         keywords += ("개통",) if dept == "wibro" else ("장애",)
     t = Ticket(tweet_id=str(1_000 + n), text=" ".join(keywords), author=Author(f"a{n}", author or f"user{n}"),
