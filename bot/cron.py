@@ -13,3 +13,4 @@ settings = load_settings()
 cron.register(jobs.poll_mentions, queue_name=QUEUE, interval=settings.x_poll_seconds,
               job_timeout=600, name="poll_mentions")
 cron.register(jobs.sweep, queue_name=QUEUE, interval=15, job_timeout=600, name="sweep")
+cron.register(jobs.daily_report, queue_name=QUEUE, interval=60, job_timeout=300, name="daily_report")

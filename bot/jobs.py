@@ -85,3 +85,10 @@ def escalate_tweet(tweet_id: str, department: str | None, fast: bool, note: str,
     if response_url:
         ctx.slack.respond(response_url, answer)
     return answer
+
+
+def daily_report() -> str | None:
+    """Cron (every minute): the managers' summary once a day at report.daily_at, local time."""
+    from bot.flows.summary import run_daily_report
+
+    return run_daily_report(get_context(), _now())

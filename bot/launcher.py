@@ -73,6 +73,7 @@ def run(demo: bool = True, exit_after_demo: bool = False) -> int:
     from honcho.printer import Printer
 
     env = {**read_dotenv(ROOT / ".env"), **os.environ}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # the venv's gunicorn, rq
     env.setdefault("PORT", "3000")
     env.setdefault("ROUTING_FILE", str(ROOT / "routing.yaml"))
     sandbox = not any(env.get(k) for k in CREDENTIALS)
@@ -82,6 +83,8 @@ def run(demo: bool = True, exit_after_demo: bool = False) -> int:
         from bot.sandbox.demo import start_standins
 
         standins = start_standins(env, events_url=f"http://127.0.0.1:{env['PORT']}/slack/events")
+        if demo:
+            env.setdefault("LOG_LEVEL", "WARNING")  # let the story be read; LOG_LEVEL=INFO shows every job
         say("no Slack or X credentials found: running on the local stand-ins "
             f"(Slack {standins.slack.url}, X {standins.x.url})")
     else:

@@ -95,7 +95,8 @@ class Store:
     """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True."""
 
     def __init__(self, r: redis.Redis) -> None:
-        self.r = r
+        # redis-py's return types are unions of every response shape; with decode_responses they are str.
+        self.r: Any = r
         self._create = r.register_script(_CREATE)
 
     # -- tickets -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -56,8 +57,9 @@ _MARKERS = [re.compile(rf"(?<![\w{m}])\{m}(?=[^\s{m}])([^{m}\n]*?)(?<=[^\s{m}])\
 
 def _free_chars(text: str, count: int) -> list[str]:
     """Private-use characters that do not occur in text, to stand in for pieces kept out of later steps."""
-    free = (chr(cp) for cp in range(0xE000, 0xF900) if chr(cp) not in text)
-    return [next(free) for _ in range(count)]
+    private = itertools.chain(range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
+    free = (chr(cp) for cp in private if chr(cp) not in text)
+    return list(itertools.islice(free, count))
 
 
 def _link(target: str, label: str | None) -> str:
@@ -115,8 +117,12 @@ def _emojize(text: str) -> str:
     return "".join(out)
 
 
+_CLOSING = set(".,!?;:…%。、！？，．：；")
+
+
 def _is_closing(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Pe", "Pf", "Po")
+    """Punctuation that sits right after a word, so no space goes before it ("Hi <@U1>!" -> "Hi!")."""
+    return ch in _CLOSING or unicodedata.category(ch) in ("Pe", "Pf")
 
 
 def _close_gaps(s: str, gap: str) -> str:
@@ -156,7 +162,7 @@ def _convert(text: str, users: Mapping[str, str], markup: bool) -> str:
         return gap if plain is None else keep(unescape_entities(plain))
 
     text = _TOKEN.sub(token, text)
-    pass
+    text = _STRAY.sub(gap, text)
     # Decoded before the gaps close, so "&" and "lt;" either side of a removed mention never make "<".
     text = unescape_entities(text)
     if markup:

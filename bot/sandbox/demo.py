@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def narrate(s: StandIns, env: dict[str, str]) -> bool:
         say(f"  @{handle}: {text}")
     ok = True
     for handle, *_ in SAMPLES:
-        found = wait_for(lambda h=handle: _ticket_message(s.slack, channels, h), 60)
+        found = wait_for(functools.partial(_ticket_message, s.slack, channels, handle), 60)
         if not found:
             say(f"  ✗ no Slack post for @{handle} after 60 s")
             ok = False
@@ -121,7 +122,10 @@ def narrate(s: StandIns, env: dict[str, str]) -> bool:
     say(f"…and replies in the thread: {STAFF_REPLY!r}")
     s.slack.user_message(channel, STAFF_REPLY, user="U0STAFF1", thread_ts=msg["ts"])
     say(f"the reply waits {hold:.0f} s (relay.hold, the undo window: edit to change it, delete to cancel)")
-    sent = wait_for(lambda: [t for t in s.x.posted() if t.get("in_reply_to_tweet_id")], hold + 60)
+    def replies() -> list[dict[str, Any]]:
+        return [t for t in s.x.posted() if t.get("in_reply_to_tweet_id")]
+
+    sent = wait_for(replies, hold + 60)
     if not sent:
         say("  ✗ the reply did not reach X")
         return False

@@ -26,7 +26,7 @@ def test_a_tweet_reads_in_slack_exactly_as_the_customer_typed_it() -> None:
 
 
 def test_an_ampersand_is_decoded_once_and_encoded_once() -> None:
-    # The customer typed "&amp;" literally; X sends "&amp;amp;"; Slack must display "&amp;" (sent as &amp;amp;).
+    # The customer typed "&amp;" literally, X sends "&amp;amp;", Slack shows "&amp;" (sent as "&amp;amp;").
     assert tweet_to_slack("AT&amp;T &amp;amp; &amp;lt;") == "AT&amp;T &amp;amp; &amp;lt;"
     assert unescape_entities(tweet_to_slack("a &amp;amp; b")) == "a &amp; b"
 
@@ -72,6 +72,7 @@ def test_a_staff_reply_becomes_plain_text_for_x() -> None:
     ("고객님 <@U1>, 확인 부탁", "고객님, 확인 부탁"),
     ("<@U1>, 확인했습니다", "확인했습니다"),
     ("고객님 <@U1>!", "고객님!"),
+    ("안녕 <@U1> @kt_corp #와이브로 (<@U2> 참고)", "안녕 @kt_corp #와이브로 (참고)"),
     ("line one\n<@U1> <@U2>\nline two", "line one\nline two"),
     ("  <@U1>  hello  ", "hello"),
     ("<!date^1392734382^{date_short}|Feb 18, 2014> 방문 예정", "Feb 18, 2014 방문 예정"),
