@@ -29,6 +29,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "⚠️ Not sent: {weighted}/{limit} weighted characters (Hangul counts 2, a link 23). "
               "Shorten it by {over} and reply again.",
     },
+    "far_too_long": {
+        "ko": "⚠️ 보내지 않았습니다: {chars:,}자로 X의 한도({limit}자)를 크게 넘습니다. 줄여서 다시 답글을 달아 주세요.",
+        "en": "⚠️ Not sent: {chars:,} characters is far over X's limit ({limit} weighted). Shorten it and reply again.",
+    },
     "empty": {"ko": "⚠️ 보낼 내용이 없습니다(멘션과 서식을 빼면 비어 있음).",
               "en": "⚠️ Nothing to send once mentions and formatting are removed."},
     "not_staff": {

@@ -60,7 +60,9 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
     if ticket.keywords:
         fields.append(f"*{t(locale, 'keywords')}:* {escape_slack(', '.join(ticket.keywords))}")
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{who}\n>{body.replace(chr(10), chr(10) + '>')}"}},
+        # verbatim: Slack must not auto-link or parse names in what a customer typed.
+        {"type": "section", "text": {"type": "mrkdwn", "verbatim": True,
+                                     "text": f"{who}\n>{body.replace(chr(10), chr(10) + '>')}"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{t(locale, 'open_tweet')}>"}]},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]

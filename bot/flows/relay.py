@@ -17,7 +17,8 @@ from bot.messages import t
 
 log = logging.getLogger(__name__)
 
-STALE_SENDING_S = 90  # a relay 'sending' this long ago belongs to a worker that died
+STALE_SENDING_S = 90
+MEASURABLE_CHARS = 2000  # a relay 'sending' this long ago belongs to a worker that died
 
 
 def _allowed(ctx: Context, ticket: Ticket, channel: str, user: str) -> bool:
@@ -29,6 +30,9 @@ def _allowed(ctx: Context, ticket: Ticket, channel: str, user: str) -> bool:
 
 def _refusal(ctx: Context, text: str) -> tuple[str, str | None]:
     """(plain text for X, or None with the reason the thread should read)."""
+    if len(text) > MEASURABLE_CHARS:
+        # Far past any tweet, and twitter-text's URL scan is quadratic on long unbroken runs: don't measure.
+        return text, t(ctx.locale, "far_too_long", chars=len(text), limit=280)
     plain = slack_to_plain(text)
     if not plain.strip():
         return plain, t(ctx.locale, "empty")
