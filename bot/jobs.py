@@ -64,9 +64,9 @@ def send_reply(channel: str, ts: str) -> str:
     return relay.send(get_context(), channel, ts, _now())
 
 
-def schedule_send(ctx: Context, channel: str, ts: str, delay_s: float) -> None:
-    ctx.queue.enqueue_in(timedelta(seconds=delay_s), send_reply, channel, ts,
-                         job_id=job_id("send", channel, ts), retry=X_RETRY)
+def schedule_send(ctx: Context, channel: str, ts: str, delay_s: float, tag: str = "0") -> None:
+    """A timer for a relay; each retry gets its own job id (a job must not re-schedule itself)."""
+    ctx.queue.enqueue_in(timedelta(seconds=delay_s), send_reply, channel, ts, job_id=job_id("send", channel, ts, tag))
 
 
 def sweep() -> dict[str, int]:

@@ -33,6 +33,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "⚠️ 보내지 않았습니다: {chars:,}자로 X의 한도({limit}자)를 크게 넘습니다. 줄여서 다시 답글을 달아 주세요.",
         "en": "⚠️ Not sent: {chars:,} characters is far over X's limit ({limit} weighted). Shorten it and reply again.",
     },
+    "poll_paused": {
+        "ko": "⏸️ X 멘션 확인을 {until}까지 멈춥니다: {detail}", "en": "⏸️ Polling X for mentions paused until {until}: {detail}",
+    },
+    "x_refused_ops": {
+        "ko": "❌ X가 답글을 거부했습니다 ({ticket}): {detail} {ops}", "en": "❌ X refused a reply ({ticket}): {detail} {ops}",
+    },
     "empty": {"ko": "⚠️ 보낼 내용이 없습니다(멘션과 서식을 빼면 비어 있음).",
               "en": "⚠️ Nothing to send once mentions and formatting are removed."},
     "not_staff": {
@@ -95,6 +101,23 @@ CATALOG: dict[str, dict[str, str]] = {
     "chart_mentions": {"ko": "멘션 수", "en": "mentions"},
     "chart_fast_track": {"ko": "패스트트랙", "en": "fast-track"},
     "chart_other": {"ko": "일반", "en": "other"},
+    # SLA timers (bot/flows/timers.py).
+    "sla_reminder": {"ko": "⏰ {who}응답 기한까지 {left} 남았습니다 (기한 {due}, {policy}).",
+                     "en": "⏰ {who}{left} left to answer (due {due}, {policy})."},
+    "sla_breach_thread": {
+        "ko": "🚨 {leads}SLA 위반: 응답 기한({due})이 {late} 지났습니다. 확인 부탁드립니다.",
+        "en": "🚨 {leads}SLA breached: the deadline ({due}) passed {late} ago. Please take a look.",
+    },
+    "sla_breach_managers": {
+        "ko": "🚨 SLA 위반 · {department} · @{username} · 기한 {due} ({policy}) · {late} 초과\n{url}",
+        "en": "🚨 SLA breach · {department} · @{username} · due {due} ({policy}) · {late} late\n{url}",
+    },
+    "sla_escalation_thread": {"ko": "📣 {users}기한이 {late} 지났는데 아직 답변이 없습니다. 도와주세요.",
+                              "en": "📣 {users}still unanswered {late} past the deadline. Please step in."},
+    "sla_escalation_managers": {
+        "ko": "📣 아직 답변 없음 · {department} · @{username} · 기한 {late} 초과\n{url}",
+        "en": "📣 Still unanswered · {department} · @{username} · {late} past the deadline\n{url}",
+    },
 }
 
 

@@ -100,8 +100,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(as_text(data))
     if args.post:
-        from bot.flows.summary import post_summary
         from bot.context import get_context
+        from bot.flows.summary import post_summary
 
         post_summary(get_context(), data)
     return 0

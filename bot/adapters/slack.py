@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.webhook import WebhookClient
 
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Ticket
@@ -82,11 +82,16 @@ class SlackClient:
             RateLimitErrorRetryHandler(max_retry_count=5),
             ServerErrorRetryHandler(max_retry_count=2),
         ])
+        # A new message is not idempotent: after a 5xx or a dropped connection Slack may have posted it, so
+        # only a 429 (certainly not posted) is retried here; the outbox retries the rest, looking first.
+        self.writer = WebClient(token=token, base_url=base_url, timeout=15,
+                                retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=8)])
 
     def _call(self, method: str, **kwargs: Any) -> Any:
+        client = self.writer if method == "chat.postMessage" else self.web
         try:
-            return self.web.api_call(method, json=kwargs) if method.startswith("chat.") \
-                else self.web.api_call(method, params=kwargs)
+            return client.api_call(method, json=kwargs) if method.startswith("chat.") \
+                else client.api_call(method, params=kwargs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             raise SlackError(f"Slack {method} failed: {error or exc}", error) from exc

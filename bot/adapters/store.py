@@ -79,6 +79,7 @@ class Relay:
     notice_ts: str = ""
     tweet_id: str = ""
     detail: str = ""
+    attempts: int = 0
 
     @property
     def key(self) -> str:
@@ -88,6 +89,7 @@ class Relay:
 def _relay_from(h: dict[str, str]) -> Relay:
     kw: dict[str, Any] = {f.name: h[f.name] for f in fields(Relay) if f.name in h}
     kw["send_at"] = float(kw.get("send_at") or 0)
+    kw["attempts"] = int(kw.get("attempts") or 0)
     return Relay(**kw)
 
 
@@ -233,6 +235,23 @@ class Store:
 
     def set_account(self, user_id: str, username: str) -> None:
         self.r.hset(P + "x:me", mapping={"id": user_id, "username": username})
+
+    # -- polling back-off -------------------------------------------------------------------------------
+    def poll_paused_until(self) -> float:
+        return float(self.r.get(P + "x:pause_until") or 0)
+
+    def pause_polling(self, until: float) -> int:
+        """Pause polling until a time; returns how many failures in a row led here (for back-off)."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.set(P + "x:pause_until", until)
+        pipe.incr(P + "x:poll_failures")
+        return int(pipe.execute()[1])
+
+    def poll_failures(self) -> int:
+        return int(self.r.get(P + "x:poll_failures") or 0)
+
+    def poll_ok(self) -> None:
+        self.r.delete(P + "x:pause_until", P + "x:poll_failures")
 
     # -- relays ------------------------------------------------------------------------------------------
     def add_relay(self, relay: Relay) -> bool:

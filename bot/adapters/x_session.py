@@ -21,7 +21,17 @@ log = logging.getLogger(__name__)
 X_HOSTS = ("https://api.twitter.com/", "https://api.x.com/")
 
 
-class _RedirectingAdapter(HTTPAdapter):
+TIMEOUT = (5.0, 20.0)  # connect, read: tweepy sets none, and a hung request would hold a worker forever
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = TIMEOUT
+        return super().send(request, **kwargs)
+
+
+class _RedirectingAdapter(_TimeoutAdapter):
     def __init__(self, base_url: str, trust_env: bool = True) -> None:
         super().__init__()
         base = urlsplit(base_url)
@@ -46,6 +56,8 @@ def redirecting_session(base_url: str) -> requests.Session:
     """A requests.Session that sends every api.twitter.com / api.x.com request to base_url instead."""
     session = requests.Session()
     if is_real_x(base_url):
+        for host in X_HOSTS:
+            session.mount(host, _TimeoutAdapter())
         return session
     adapter = _RedirectingAdapter(base_url, session.trust_env)
     for host in X_HOSTS:
@@ -62,5 +74,5 @@ def make_tweepy_client(base_url: str, bearer_token: str | None, consumer_key: st
                            access_token_secret=access_token_secret)
     if not is_real_x(base_url):
         log.info("X API requests go to %s", base_url)
-        client.session = redirecting_session(base_url)
+    client.session = redirecting_session(base_url)
     return client

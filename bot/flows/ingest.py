@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, ticket_blocks, tweet_url
+from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
@@ -16,8 +17,8 @@ from bot.messages import t
 log = logging.getLogger(__name__)
 
 BACKFILL = timedelta(hours=24)  # a first poll (no cursor yet) looks back this far, no further
-POLL_LEASE_S = 300
-POST_LEASE_S = 120
+POLL_LEASE_S = 60  # longer than a poll takes; a dead worker's poll blocks the next ones for at most this
+POST_LEASE_S = 30  # longer than one Slack post with its rate-limit waits
 UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
 
 
@@ -49,28 +50,60 @@ def store_mentions(ctx: Context, mentions: list[Mention], now: datetime) -> tupl
 
 def poll(ctx: Context, now: datetime) -> int:
     """Read every new mention page and store it; the cursor moves only once all pages are stored."""
+    if now.timestamp() < ctx.store.poll_paused_until():
+        return 0
     if not ctx.store.lease("poll", POLL_LEASE_S):
         log.info("another poll is running; skipping this one")
         return 0
     try:
-        user_id, _ = ctx.account()
-        since = ctx.store.since_id()
-        newest: str | None = None
-        count = 0
-        for page in ctx.x.mention_pages(user_id, since):
-            newest = newest or page.newest_id
-            recent = [m for m in page.mentions if since or now - m.created_at <= BACKFILL]
-            tickets, followups = store_mentions(ctx, recent, now)
-            count += tickets + followups
-            if len(recent) < len(page.mentions):
-                break  # first run: older mentions are history, not work
-        if newest:
-            ctx.store.set_since_id(newest)
-        if count:
-            log.info("stored %d new mention(s)", count)
-        return count
+        count = _read_mentions(ctx, now)
+    except XUnavailable as exc:
+        _back_off(ctx, now, exc)
+        return 0
+    except XError as exc:
+        # 401/403: bad credentials, a suspended app or an exhausted access tier. Hammering won't fix it.
+        _back_off(ctx, now, exc, minimum=900)
+        return 0
     finally:
         ctx.store.release("poll")
+    ctx.store.poll_ok()
+    return count
+
+
+def _read_mentions(ctx: Context, now: datetime) -> int:
+    user_id, _ = ctx.account()
+    since = ctx.store.since_id()
+    newest: str | None = None
+    count = 0
+    for page in ctx.x.mention_pages(user_id, since):
+        newest = newest or page.newest_id
+        recent = [m for m in page.mentions if since or now - m.created_at <= BACKFILL]
+        tickets, followups = store_mentions(ctx, recent, now)
+        count += tickets + followups
+        if len(recent) < len(page.mentions):
+            break  # first run: older mentions are history, not work
+    if newest:
+        ctx.store.set_since_id(newest)
+    if count:
+        log.info("stored %d new mention(s)", count)
+    return count
+
+
+def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0) -> None:
+    """Pause polling: until X's rate-limit reset, else 15 s doubling to 15 min. Triage hears it once."""
+    failures = ctx.store.poll_failures()
+    reset = getattr(exc, "reset_at", None)
+    delay = max(minimum, (reset - now.timestamp() + 1) if reset else min(15 * 2 ** failures, 900))
+    until = now.timestamp() + delay
+    ctx.store.pause_polling(until)
+    log.warning("polling X paused for %.0f s: %s", delay, exc)
+    if ctx.store.once(f"poll-paused:{type(exc).__name__}", ttl=3600):
+        when = datetime.fromtimestamp(until, ctx.routing.timezone).strftime("%H:%M:%S")
+        try:
+            ctx.slack.post(ctx.routing.triage_channel, t(ctx.locale, "poll_paused", until=when,
+                                                           detail=escape_slack(str(exc))))
+        except SlackError as slack_exc:
+            log.error("could not tell triage that polling is paused: %s", slack_exc)
 
 
 def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
@@ -84,6 +117,9 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
                 posted += post_followup(ctx, member[3:], now)
             else:
                 posted += post_ticket(ctx, member, now)
+        except SlackError as exc:
+            # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
+            log.error("Slack post of %s failed, will retry: %s", member, exc)
         finally:
             ctx.store.release("post:" + member)
     return posted

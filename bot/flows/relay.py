@@ -8,9 +8,9 @@ from datetime import datetime
 
 from bot.adapters.slack import tweet_url
 from bot.adapters.store import Relay
-from bot.adapters.x import DuplicateContent, XError, XUnavailable
+from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
-from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.text import escape_slack, is_internal_note, slack_to_plain, tweet_length
 from bot.domain.tickets import Event, Ticket, transition
 from bot.flows import timers
 from bot.messages import t
@@ -18,7 +18,9 @@ from bot.messages import t
 log = logging.getLogger(__name__)
 
 STALE_SENDING_S = 90
-MEASURABLE_CHARS = 2000  # a relay 'sending' this long ago belongs to a worker that died
+MEASURABLE_CHARS = 2000
+BACKOFF_S = (5, 15, 60, 120, 300, 600)  # X 5xx and timeouts: then the reply is reported as failed
+LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer (a dead worker)  # a relay 'sending' this long ago belongs to a worker that died
 
 
 def _allowed(ctx: Context, ticket: Ticket, channel: str, user: str) -> bool:
@@ -126,7 +128,7 @@ def _tweet_link(ctx: Context, tweet_id: str) -> str:
 
 
 def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
-    """Send a pending relay to X, once. Raises XUnavailable so RQ retries with backoff."""
+    """Send a pending relay to X, once; X outages and rate limits reschedule it with back-off."""
     if not ctx.store.claim_relay(channel, ts):
         return "not-pending"
     relay = ctx.store.relay(channel, ts)
@@ -141,14 +143,23 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
         # X already has this text from us: a retry after X took the first try. Sent, not an error.
         tweet_id = ""
         note = t(ctx.locale, "sent_duplicate")
-    except XUnavailable:
-        relay.state = "pending"
-        ctx.store.save_relay(relay)
-        raise
+    except XRateLimited as exc:
+        wait = max(1.0, (exc.reset_at or now.timestamp() + 60) - now.timestamp() + 1)
+        log.warning("X rate limit: reply %s waits %.0f s for the reset", relay.key, wait)
+        return _retry_later(ctx, relay, wait, now)
+    except XUnavailable as exc:
+        relay.attempts += 1
+        if relay.attempts > len(BACKOFF_S):
+            relay.state, relay.detail = "failed", str(exc)
+            ctx.store.save_relay(relay)
+            ctx.slack.post(channel, t(ctx.locale, "x_failed", detail=escape_slack(str(exc))), thread_ts=thread_ts)
+            return "failed"
+        log.warning("X unavailable for %s (try %d): %s", relay.key, relay.attempts, exc)
+        return _retry_later(ctx, relay, BACKOFF_S[relay.attempts - 1], now)
     except XError as exc:
         relay.state, relay.detail = "failed", str(exc)
         ctx.store.save_relay(relay)
-        ctx.slack.post(channel, t(ctx.locale, "x_refused", detail=str(exc)), thread_ts=thread_ts)
+        _report_refusal(ctx, relay, ticket, thread_ts, str(exc))
         return "failed"
     relay.state, relay.tweet_id = "sent", tweet_id
     ctx.store.save_relay(relay)
@@ -164,10 +175,30 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
     return "sent"
 
 
+def _retry_later(ctx: Context, relay: Relay, delay: float, now: datetime) -> str:
+    from bot import jobs  # jobs imports this module
+
+    relay.state, relay.send_at = "pending", now.timestamp() + delay
+    ctx.store.save_relay(relay)
+    jobs.schedule_send(ctx, relay.channel, relay.ts, delay, tag=str(int(relay.send_at)))
+    return "retrying"
+
+
+def _report_refusal(ctx: Context, relay: Relay, ticket: Ticket, thread_ts: str, detail: str) -> None:
+    """X said no (401/403): the thread and the operators hear it once; nothing retries blindly."""
+    if not ctx.store.once(f"x-refused:{relay.key}", ttl=86400):
+        return
+    ctx.slack.post(relay.channel, t(ctx.locale, "x_refused", detail=escape_slack(detail)), thread_ts=thread_ts)
+    ops = " ".join(f"<@{u}>" for u in sorted(ctx.routing.operators or ()))
+    link = ctx.slack.permalink(relay.channel, thread_ts) if thread_ts else ticket.tweet_id
+    ctx.slack.post(ctx.routing.triage_channel, t(ctx.locale, "x_refused_ops", ticket=link,
+                                                 detail=escape_slack(detail), ops=ops))
+
+
 def recover(ctx: Context, now: datetime) -> int:
     """Send relays whose timer was lost or whose worker died mid-send (X's duplicate check covers a repeat)."""
     count = 0
-    for channel, ts in ctx.store.due_relays(now.timestamp() - 5):
+    for channel, ts in ctx.store.due_relays(now.timestamp() - LOST_TIMER_S):
         relay = ctx.store.relay(channel, ts)
         if relay is None:
             continue
@@ -175,8 +206,5 @@ def recover(ctx: Context, now: datetime) -> int:
             relay.state = "pending"
             ctx.store.save_relay(relay)
         if relay.state == "pending":
-            try:
-                count += send(ctx, channel, ts, now) == "sent"
-            except XUnavailable as exc:
-                log.warning("X still unavailable for %s: %s", relay.key, exc)
+            count += send(ctx, channel, ts, now) == "sent"
     return count

@@ -1,20 +1,248 @@
-"""SLA timers: reminders, breaches and the escalation chain (filled in by the SLA work)."""
+"""SLA timers: reminders, the breach and the escalation chain, as jobs on RQ's scheduler.
+
+Rules, in one place:
+- A ticket's running clock (first response from the tweet or the escalation; next response from a customer's
+  follow-up) gets one job per reminder, one at the deadline (the breach) and one per escalation step. Each job
+  carries the due_at it was planned for and does nothing unless the ticket is still waiting on that same
+  clock: open, same due_at, not answered since the clock started. Removing the jobs on an answer is a
+  courtesy; this re-check is what makes an answered, re-opened or re-assigned ticket stay quiet.
+- Every Slack post is behind a SET NX guard keyed by ticket, kind and due_at, so a retried or duplicated job
+  posts once. A failed post releases its guard, so RQ's retry posts it.
+- Late timers (the poll or a worker came back late): the reminders already due collapse into one, sent at once
+  (or at the next opening, with business hours). A reminder is never sent once the deadline has passed: the
+  breach message says more, and a "time left" after the deadline would be wrong. The breach and every
+  escalation step still fire, late and once each: each one tells different people.
+- A reminder job that comes due outside business hours (a worker was down) waits for the next opening.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
+from rq import Retry
+from rq.job import Job, JobStatus
+
+from bot.adapters.slack import local_time, tweet_url
 from bot.context import Context
-from bot.domain.tickets import Ticket
+from bot.domain.calendar import next_open_instant
+from bot.domain.durations import format_duration
+from bot.domain.sla import Clock, Policy
+from bot.domain.tickets import Event, State, Ticket, transition
+from bot.messages import t
+
+log = logging.getLogger(__name__)
+
+REMIND, BREACH, ESCALATE = "remind", "breach", "escalate"
+GUARD_TTL_S = 30 * 86400  # outlives any job that could still run for the same clock
+RETRY = Retry(max=3, interval=[10, 30, 60])
+WAITING = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.DEFERRED)
+
+
+@dataclass(frozen=True)
+class Timer:
+    kind: str  # REMIND, BREACH or ESCALATE: also the name of the job function
+    index: int  # which reminder or escalation step (0 for the breach)
+    at: datetime
+
+
+def due_key(due: datetime) -> str:
+    """The due_at a job carries, in UTC so every process spells the same instant the same way."""
+    return due.astimezone(UTC).isoformat()
+
+
+def timer_job_id(kind: str, tweet_id: str, index: int, due: datetime, *extra: str) -> str:
+    from bot.jobs import job_id  # jobs imports the flows
+
+    return job_id(kind, tweet_id, str(index), due_key(due), *extra)
+
+
+def clock_policy(policy: Policy, next_response: bool) -> Policy:
+    """The policy as the running clock sees it: the next_response clock runs on next_response."""
+    if next_response and policy.next_response is not None:
+        return replace(policy, first_response=policy.next_response)
+    return policy
+
+
+def plan(clock: Clock, policy: Policy, start: datetime, due: datetime, now: datetime) -> list[Timer]:
+    """Every timer of a clock that started at `start` and ends at `due`, as seen at `now`."""
+    reminders = [at for at in clock.reminder_times(policy, start) if at < due]
+    timers = [Timer(REMIND, i, at) for i, at in enumerate(reminders) if at > now]
+    missed = [i for i, at in enumerate(reminders) if at <= now]
+    if missed and now < due:
+        at = now if policy.business_hours is None else next_open_instant(policy.business_hours, clock.tz, now)
+        if at < due:
+            timers.insert(0, Timer(REMIND, missed[-1], at))
+    timers.append(Timer(BREACH, 0, due))
+    timers += [Timer(ESCALATE, i, at) for i, (at, _) in enumerate(clock.escalation_times(policy, due))]
+    return timers
+
+
+def _ceil_second(moment: datetime) -> datetime:
+    # RQ's scheduler keeps whole seconds and truncates: rounding up keeps a breach from firing early.
+    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def _schedule(ctx: Context, ticket: Ticket, start: datetime, next_response: bool, now: datetime) -> None:
+    from bot import jobs_timers  # the scheduler needs the job functions; they import this module
+
+    policy = clock_policy(ctx.routing.policy(ticket.policy), next_response)
+    due = ticket.due_at
+    for timer in plan(ctx.clock, policy, start, due, now):
+        ctx.queue.enqueue_at(_ceil_second(timer.at), getattr(jobs_timers, timer.kind), ticket.tweet_id,
+                             due_key(due), timer.index, retry=RETRY,
+                             job_id=timer_job_id(timer.kind, ticket.tweet_id, timer.index, due))
+    log.info("SLA timers set for ticket %s (%s, due %s)", ticket.tweet_id, policy.name, due.isoformat())
 
 
 def on_posted(ctx: Context, ticket: Ticket, now: datetime) -> None:
-    """The ticket is in Slack: start its clock."""
+    """The ticket is in Slack: start its first-response clock (from the tweet, or from the escalation)."""
+    _schedule(ctx, ticket, ticket.clock_origin, next_response=False, now=now)
 
 
 def on_reopened(ctx: Context, ticket: Ticket, now: datetime) -> None:
-    """A customer follow-up re-opened an answered ticket."""
+    """A customer follow-up re-opened an answered ticket: start its next_response clock, if any."""
+    if ctx.routing.policy(ticket.policy).next_response is None or ticket.clock_start is None:
+        return  # re-opened without a deadline: nothing to remind or breach
+    _schedule(ctx, ticket, ticket.clock_start, next_response=True, now=now)
+
+
+def _job_ids(ctx: Context, ticket: Ticket) -> Iterator[str]:
+    policy = ctx.routing.policy(ticket.policy)
+    for i in range(len(policy.remind)):
+        yield timer_job_id(REMIND, ticket.tweet_id, i, ticket.due_at)
+        yield timer_job_id(REMIND, ticket.tweet_id, i, ticket.due_at, "deferred")
+    yield timer_job_id(BREACH, ticket.tweet_id, 0, ticket.due_at)
+    for i in range(len(policy.escalate)):
+        yield timer_job_id(ESCALATE, ticket.tweet_id, i, ticket.due_at)
 
 
 def on_answered(ctx: Context, ticket: Ticket, now: datetime) -> None:
-    """A reply reached X: the clock stops."""
+    """A reply reached X: the clock stops, and its jobs that have not started are removed."""
+    removed = 0
+    for job in Job.fetch_many(list(_job_ids(ctx, ticket)), connection=ctx.queue.connection):
+        if job is not None and job.get_status() in WAITING:
+            job.delete()
+            removed += 1
+    log.info("SLA clock stopped for ticket %s; %d timer(s) removed", ticket.tweet_id, removed)
+
+
+# -- the jobs ---------------------------------------------------------------------------------------------
+
+def _waiting(ctx: Context, tweet_id: str, due: datetime) -> Ticket | None:
+    """The ticket, if it is still waiting on the clock that ends at `due`; else None (the job is stale)."""
+    ticket = ctx.store.ticket(tweet_id)
+    if ticket is None or not ticket.is_open or ticket.due_at != due or not ticket.message_ts:
+        return None
+    started = ticket.clock_start or ticket.created_at
+    if ticket.answered_at is not None and ticket.answered_at >= started:
+        return None  # answered on this clock, then re-opened with no new deadline
+    return ticket
+
+
+def _post_once(ctx: Context, guard: str, channel: str, text: str, thread_ts: str | None = None) -> bool:
+    if not ctx.store.once(guard, GUARD_TTL_S):
+        return False
+    try:
+        ctx.slack.post(channel, text, thread_ts=thread_ts)
+    except Exception:
+        ctx.store.forget(guard)  # not posted: let RQ's retry try again
+        raise
+    return True
+
+
+def _policy(ctx: Context, ticket: Ticket) -> Policy:
+    return clock_policy(ctx.routing.policy(ticket.policy), next_response=ticket.first_response_at is not None)
+
+
+def _department_name(ctx: Context, ticket: Ticket) -> str:
+    return ctx.routing.department(ticket.department).name if ticket.department else t(ctx.locale, "triage")
+
+
+def _late(ticket: Ticket, now: datetime) -> str:
+    return format_duration(timedelta(seconds=int(ticket.late_by(now))))
+
+
+def _mentions(users: tuple[str, ...] | list[str]) -> str:
+    return "".join(f"<@{u}> " for u in users)
+
+
+def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) -> str:
+    """Tell the thread how much time is left."""
+    due = datetime.fromisoformat(due_at)
+    ticket = _waiting(ctx, tweet_id, due)
+    if ticket is None or ticket.state is State.PENDING:
+        return "stale" if ticket is None else "reply-on-its-way"
+    if now >= due:
+        return "past-due"  # the breach says it better
+    policy = _policy(ctx, ticket)
+    hours = policy.business_hours
+    if hours is not None and (opens := next_open_instant(hours, ctx.clock.tz, now)) > now:
+        if opens >= due:
+            return "past-due"
+        from bot import jobs_timers
+
+        ctx.queue.enqueue_at(_ceil_second(opens), jobs_timers.remind, tweet_id, due_at, index, retry=RETRY,
+                             job_id=timer_job_id(REMIND, tweet_id, index, due, "deferred"))
+        return "deferred"
+    left = format_duration(ctx.clock.business_elapsed(policy, now, due))
+    who = f"<@{ticket.claimed_by}> " if ticket.claimed_by else ""
+    text = t(ctx.locale, "sla_reminder", who=who, left=left, due=local_time(due, ctx.routing.timezone),
+             policy=ticket.policy)
+    posted = _post_once(ctx, f"sla:remind:{tweet_id}:{index}:{due_at}", ticket.channel or "", text,
+                        thread_ts=ticket.message_ts)
+    return "reminded" if posted else "duplicate"
+
+
+def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) -> str:
+    """The deadline passed unanswered: flag the ticket, call its leads and the managers, show it."""
+    due = datetime.fromisoformat(due_at)
+    ticket = _waiting(ctx, tweet_id, due)
+    if ticket is None:
+        return "stale"
+    flagged = transition(ticket, Event.BREACHED, now)
+    if flagged != ticket:
+        ctx.store.save(flagged)
+    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    tz, late = ctx.routing.timezone, _late(ticket, now)
+    guard = f"sla:breach:{tweet_id}:{due_at}"
+    posts = [
+        _post_once(ctx, guard + ":thread", ticket.channel or "",
+                   t(ctx.locale, "sla_breach_thread", leads=_mentions(dept.leads if dept else ()),
+                     due=local_time(due, tz), late=late), thread_ts=ticket.message_ts),
+        _post_once(ctx, guard + ":managers", ctx.routing.managers_channel,
+                   t(ctx.locale, "sla_breach_managers", department=_department_name(ctx, ticket), late=late,
+                     due=local_time(due, tz), policy=ticket.policy, username=ticket.author.username,
+                     url=tweet_url(ticket.author.username, tweet_id))),
+    ]
+    from bot.flows import ingest  # ingest imports this module
+
+    text, blocks = ingest.render(ctx, flagged)
+    ctx.slack.update(ticket.channel or "", ticket.message_ts or "", text, blocks)
+    log.warning("SLA breached: ticket %s (%s, due %s)", tweet_id, ticket.department or "triage", due_at)
+    return "breached" if any(posts) else "duplicate"
+
+
+def escalate(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) -> str:
+    """One step of the escalation chain: named people in the thread, or the managers channel."""
+    due = datetime.fromisoformat(due_at)
+    ticket = _waiting(ctx, tweet_id, due)
+    if ticket is None:
+        return "stale"
+    steps = ctx.clock.escalation_times(_policy(ctx, ticket), due)
+    if index >= len(steps):
+        return "stale"  # the routing changed since the job was planned
+    _, step = steps[index]
+    guard, late = f"sla:escalate:{tweet_id}:{index}:{due_at}", _late(ticket, now)
+    if step.to_managers:
+        posted = _post_once(ctx, guard, ctx.routing.managers_channel,
+                            t(ctx.locale, "sla_escalation_managers", department=_department_name(ctx, ticket),
+                              late=late, username=ticket.author.username,
+                              url=tweet_url(ticket.author.username, tweet_id)))
+    else:
+        posted = _post_once(ctx, guard, ticket.channel or "",
+                            t(ctx.locale, "sla_escalation_thread", users=_mentions(step.to), late=late),
+                            thread_ts=ticket.message_ts)
+    return "escalated" if posted else "duplicate"
