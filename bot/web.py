@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import json
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask, Response, request
 from slack_bolt import Ack, App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs
 from bot.context import Context, get_context
@@ -50,6 +53,20 @@ def build_bolt(ctx: Context) -> App:
     return app
 
 
+def well_formed(body: bytes, content_type: str) -> bool:
+    """A JSON object, or a form whose `payload` (if any) is a JSON object: what Slack sends."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(text), dict)
+        form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return bool(form)
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
 def create_app() -> Flask:
     try:
         ctx = get_context()
@@ -60,8 +77,20 @@ def create_app() -> Flask:
     handler = SlackRequestHandler(bolt)
     flask = Flask("escalator")
 
+    verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
+
     @flask.post("/slack/events")
-    def slack_events() -> Response:
+    def slack_events() -> Response | tuple[str, int]:
+        # Check the signature, then the body, before Bolt: Bolt parses first and a broken body became a 500.
+        body = request.get_data()
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "malformed body: not UTF-8", 400
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return "invalid signature", 401
+        if not well_formed(body, request.content_type or ""):
+            return "malformed body", 400
         return handler.handle(request)  # type: ignore[no-any-return]
 
     @flask.get("/healthz")
@@ -71,5 +100,16 @@ def create_app() -> Flask:
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
             return {"status": "unhealthy", "redis": type(exc).__name__}, 503
         return {"status": "ok", "redis": "ok"}, 200
+
+    @flask.get("/metrics")
+    def metrics() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        from bot.metrics import render
+
+        try:
+            return Response(render(ctx), mimetype=CONTENT_TYPE_LATEST)
+        except Exception as exc:  # noqa: BLE001 - Redis down: say so, don't 500 with a traceback
+            return Response(f"# metrics unavailable: {type(exc).__name__}\n", status=503, mimetype="text/plain")
 
     return flask

@@ -90,3 +90,25 @@ class Bot:
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.tmp.glob("*.log"))
+
+
+def make_context(redis_url: str, slack: Any, x: Any | None = None, routing: str | Path | None = None,
+                 **env: str) -> Any:
+    """A Context built in-process on the test Redis and the stand-ins, for flow tests with an explicit now."""
+    import redis
+
+    from bot.context import Context
+    from bot.routing import load_routing, parse_routing
+    from bot.settings import load_settings
+
+    settings = load_settings({
+        "REDIS_URL": redis_url, "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.url + "/api/",
+        "X_API_URL": x.url if x is not None else "http://127.0.0.1:9", "X_BEARER_TOKEN": "b", "X_API_KEY": "k",
+        "X_API_SECRET": "s", "X_ACCESS_TOKEN": "a", "X_ACCESS_TOKEN_SECRET": "as", **env})
+    if routing is None:
+        loaded = load_routing(ROOT / "tests" / "data" / "routing.yaml")
+    elif isinstance(routing, Path) or "\n" not in str(routing):
+        loaded = load_routing(routing)
+    else:
+        loaded = parse_routing(str(routing), "routing.yaml")
+    return Context(settings=settings, routing=loaded, redis=redis.Redis.from_url(redis_url, decode_responses=True))

@@ -62,26 +62,38 @@ def reply_text(rng: random.Random, n: int) -> str:
     return f"안녕하세요 고객님, 확인해 보니 {hangul(rng, 12)} 문제였습니다. 조치했습니다 ({n})."
 
 
-def synthetic_tickets(count: int, now: datetime, days: int = 365, seed: int = 3) -> Iterator[Ticket]:
-    """Tickets spread evenly over the last `days`, most of them answered, as the bot leaves them."""
-    rng = random.Random(seed)
-    span = days * 86400
-    texts = [hangul(rng, 40) + " " + hangul(rng, 50) for _ in range(64)]
-    for n in range(count):
-        created = now - timedelta(seconds=span * (n + rng.random()) / count)
+def synthetic_tickets(first: int, last: int, now: datetime, today: datetime, days: int = 365,
+                      seed: int = 3) -> Iterator[Ticket]:
+    """Tickets number first..last-1 of a set spread over the last `days` days, a day's share each, today's
+    between `today` (local midnight) and `now`; nine in ten answered, as the bot leaves them."""
+    texts = [hangul(random.Random(seed), 40) + " " + hangul(random.Random(seed + i), 50) for i in range(64)]
+    rng = random.Random(seed * 1_000_003 + first)
+    so_far = max(1.0, (now - today).total_seconds())
+    for n in range(first, last):
+        day = n % days
+        created = today - timedelta(days=day) + timedelta(seconds=rng.random() * (so_far if day == 0 else 86400))
         tweet_id = str(1_700_000_000_000_000_000 + n)
-        answered = created + timedelta(minutes=rng.randint(5, 600)) if rng.random() < 0.9 else None
+        answer = created + timedelta(minutes=rng.randint(5, 600))
+        answered = answer if rng.random() < 0.9 and answer < now else None
         yield Ticket(
             tweet_id=tweet_id, text=texts[n % len(texts)],
             author=Author(str(10_000_000 + n % 50_000), f"customer{n % 50_000}", f"고객 {n % 50_000}",
                           rng.randint(0, 5000)),
             created_at=created, policy="standard", due_at=created + timedelta(hours=24),
             department=f"d{n % 8}", keywords=(texts[n % len(texts)][:3],), conversation_id=tweet_id,
-            state=State.ANSWERED if answered and answered < now else State.OPEN,
-            channel=f"C0DEPT{n % 8:04d}", message_ts=f"{created.timestamp() + 1:.6f}", clock_start=created,
-            first_response_at=answered if answered and answered < now else None,
-            answered_at=answered if answered and answered < now else None,
+            state=State.ANSWERED if answered else State.OPEN, channel=f"C0DEPT{n % 8:04d}",
+            message_ts=f"{created.timestamp() + 1:.6f}", clock_start=created,
+            first_response_at=answered, answered_at=answered,
         )
+
+
+def resp(command: tuple[str, ...]) -> bytes:
+    """One command in the Redis protocol, as redis-py would send it."""
+    out = [b"*%d\r\n" % len(command)]
+    for arg in command:
+        data = arg.encode("utf-8")
+        out += [b"$%d\r\n" % len(data), data, b"\r\n"]
+    return b"".join(out)
 
 
 def ticket_commands(t: Ticket) -> list[tuple[str, ...]]:

@@ -12,6 +12,7 @@ class State(str, Enum):
     OPEN = "open"  # in Slack, waiting for an answer
     CLAIMED = "claimed"  # someone said they are on it
     PENDING = "pending_send"  # a reply is in its undo window
+    AWAITING = "awaiting_approval"  # a reply waits for a lead's Approve (departments with relay mode approve)
     ANSWERED = "answered"  # a reply reached X
     CLOSED = "closed"  # resolved without a reply
 
@@ -25,9 +26,13 @@ class Event(str, Enum):
     FOLLOWUP = "followup"
     RESOLVED = "resolved"
     BREACHED = "breached"
+    APPROVAL_ASKED = "approval_asked"  # a reply now waits for a lead
+    REPLY_REJECTED = "reply_rejected"  # the lead sent it back to its author
+    REASSIGNED = "reassigned"  # moved to another department's channel; clock and history follow
 
 
-OPEN_STATES = frozenset({State.NEW, State.OPEN, State.CLAIMED, State.PENDING})
+OPEN_STATES = frozenset({State.NEW, State.OPEN, State.CLAIMED, State.PENDING, State.AWAITING})
+REPLY_IN_FLIGHT = frozenset({State.PENDING, State.AWAITING})
 
 
 class InvalidTransition(ValueError):
@@ -95,29 +100,45 @@ def transition(ticket: Ticket, event: Event, now: datetime, **data: object) -> T
     if event is Event.CLAIMED:
         if not ticket.is_open:
             raise InvalidTransition(f"ticket {ticket.tweet_id} is {s.value}; it cannot be claimed")
-        return replace(ticket, state=State.CLAIMED if s is not State.PENDING else s,
+        return replace(ticket, state=s if s in REPLY_IN_FLIGHT else State.CLAIMED,
                        claimed_by=str(data["user"]))
     if event is Event.REPLY_QUEUED:
         if s is State.CLOSED:
             raise InvalidTransition(f"ticket {ticket.tweet_id} is closed")
         return replace(ticket, state=State.PENDING)
-    if event is Event.REPLY_CANCELLED:
-        if s is not State.PENDING:
+    if event in (Event.REPLY_CANCELLED, Event.REPLY_REJECTED):
+        if s not in REPLY_IN_FLIGHT:
             return ticket
         back = State.CLAIMED if ticket.claimed_by else State.OPEN
         return replace(ticket, state=back if ticket.first_response_at is None else State.ANSWERED)
+    if event is Event.APPROVAL_ASKED:
+        if s is State.CLOSED:
+            raise InvalidTransition(f"ticket {ticket.tweet_id} is closed")
+        return replace(ticket, state=State.AWAITING)
     if event is Event.REPLY_SENT:
         first = ticket.first_response_at or now
         return replace(ticket, state=State.ANSWERED, first_response_at=first, answered_at=now)
     if event is Event.FOLLOWUP:
-        if s in (State.OPEN, State.CLAIMED, State.PENDING, State.NEW):
+        if s in OPEN_STATES:
             return ticket  # still waiting for our first answer; the running clock stays
         due = data.get("due_at")
         if not isinstance(due, datetime):
             return replace(ticket, state=State.OPEN)  # no next_response clock: reopened, no new deadline
         return replace(ticket, state=State.OPEN, clock_start=now, due_at=due)
     if event is Event.RESOLVED:
+        if s is State.CLOSED:
+            return ticket
+        if s in REPLY_IN_FLIGHT:
+            raise InvalidTransition(f"ticket {ticket.tweet_id} has a reply on its way; cancel it first")
         return replace(ticket, state=State.CLOSED, answered_at=now)
+    if event is Event.REASSIGNED:
+        if s in REPLY_IN_FLIGHT or not ticket.is_open:
+            raise InvalidTransition(f"ticket {ticket.tweet_id} is {s.value}; only a waiting ticket can move")
+        # The claim stays behind (it was a person of the old department); due_at, policy and history stay.
+        department = data.get("department")
+        return replace(ticket, state=State.OPEN, claimed_by=None,
+                       department=str(department) if department else None,
+                       channel=str(data["channel"]), message_ts=str(data["ts"]))
     if event is Event.BREACHED:
         return replace(ticket, breached=True) if ticket.is_open else ticket
     raise InvalidTransition(f"unknown event {event!r}")

@@ -96,6 +96,7 @@ def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0) -
     delay = max(minimum, (reset - now.timestamp() + 1) if reset else min(15 * 2 ** failures, 900))
     until = now.timestamp() + delay
     ctx.store.pause_polling(until)
+    ctx.store.count("failures", f"x_poll_{type(exc).__name__}")
     log.warning("polling X paused for %.0f s: %s", delay, exc)
     if ctx.store.once(f"poll-paused:{type(exc).__name__}", ttl=3600):
         when = datetime.fromtimestamp(until, ctx.routing.timezone).strftime("%H:%M:%S")
@@ -120,6 +121,7 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
         except SlackError as exc:
             # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
             log.error("Slack post of %s failed, will retry: %s", member, exc)
+            ctx.store.count("failures", "slack_post")
         finally:
             ctx.store.release("post:" + member)
     return posted

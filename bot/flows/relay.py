@@ -14,6 +14,7 @@ from bot.domain.text import escape_slack, is_internal_note, slack_to_plain, twee
 from bot.domain.tickets import Event, Ticket, transition
 from bot.flows import timers
 from bot.messages import t
+from bot.metrics import RELAY_BUCKETS
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,11 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
     except XRateLimited as exc:
         wait = max(1.0, (exc.reset_at or now.timestamp() + 60) - now.timestamp() + 1)
         log.warning("X rate limit: reply %s waits %.0f s for the reset", relay.key, wait)
+        ctx.store.count("failures", "x_reply_rate_limited")
         return _retry_later(ctx, relay, wait, now)
     except XUnavailable as exc:
         relay.attempts += 1
+        ctx.store.count("failures", "x_reply_unavailable")
         if relay.attempts > len(BACKOFF_S):
             relay.state, relay.detail = "failed", str(exc)
             ctx.store.save_relay(relay)
@@ -159,10 +162,13 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
     except XError as exc:
         relay.state, relay.detail = "failed", str(exc)
         ctx.store.save_relay(relay)
+        ctx.store.count("failures", "x_reply_refused")
         _report_refusal(ctx, relay, ticket, thread_ts, str(exc))
         return "failed"
     relay.state, relay.tweet_id = "sent", tweet_id
     ctx.store.save_relay(relay)
+    ctx.store.count("events", "replies_sent")
+    ctx.store.observe("relay_latency_seconds", max(0.0, now.timestamp() - float(relay.ts)), RELAY_BUCKETS)
     if tweet_id:
         ctx.store.link_conversation(tweet_id, ticket.tweet_id)
     answered = transition(ticket, Event.REPLY_SENT, now)

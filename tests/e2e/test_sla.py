@@ -79,7 +79,8 @@ def test_an_answered_ticket_stays_quiet_and_the_report_counts_both(start_bot, sl
     # The unanswered one is past its breach and its escalation step: so is the answered one, written earlier.
     wait_for(lambda: len(about(slack, "C0MANAGERS", late)) == 2, 20, message="the late ticket's breach and step")
     time.sleep(1)
-    assert [m["text"][:1] for m in slack.thread("C0IPHONE", msg["ts"])[1:]] == ["✅"], "only the sent note"
+    ours = [m["text"][:1] for m in slack.thread("C0IPHONE", msg["ts"])[1:] if m.get("bot_id")]
+    assert ours == ["✅"], "the bot said nothing but the sent note"
     assert about(slack, "C0MANAGERS", quiet) == []
 
     out = subprocess.run([sys.executable, "-m", "bot", "report", "--format", "json"], env=bot.env, cwd=ROOT,
@@ -92,7 +93,7 @@ def test_an_answered_ticket_stays_quiet_and_the_report_counts_both(start_bot, sl
     rows = {r["tweet_id"]: r for r in report["tickets"]}
     assert rows[quiet]["state"] == "answered" and rows[quiet]["breached"] is False
     assert 0 < rows[quiet]["first_response_s"] < 6
-    assert iphone["first_response_p50_s"] == rows[quiet]["first_response_s"]
+    assert iphone["first_response_p50_s"] == pytest.approx(rows[quiet]["first_response_s"], abs=0.05)
     assert rows[late]["state"] == "open" and rows[late]["breached"] is True
     assert rows[late]["first_response_s"] is None
 

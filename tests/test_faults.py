@@ -1,0 +1,224 @@
+"""The fault table, in-process: X and Slack failing, and crashes simulated at their worst moment.
+
+Each test drives the real flows (real slack_sdk and tweepy clients, the stand-ins, a real Redis) with an
+explicit `now`, so back-off and retry timing are checked without sleeping.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.adapters.store import Relay
+from bot.flows import ingest, relay
+from tests.harness import make_context
+
+ACCOUNT = "escalator_kr"
+
+
+@pytest.fixture
+def ctx(redis_url, slack, x):
+    return make_context(redis_url, slack, x)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def poll_and_post(ctx, at: datetime) -> int:
+    stored = ingest.poll(ctx, at)
+    ingest.flush_outbox(ctx, at)
+    return stored
+
+
+def ticket_for(ctx, slack, x, text: str = "아이폰 문의", at: datetime | None = None):
+    tweet_id = x.add_mention(f"@{ACCOUNT} {text}", username="minsu")
+    poll_and_post(ctx, at or now())
+    ticket = ctx.store.ticket(tweet_id)
+    assert ticket is not None and ticket.message_ts
+    return ticket
+
+
+def reply(ctx, ticket, text: str = "답변드립니다", at: datetime | None = None) -> tuple[str, str]:
+    ts = f"{int((at or now()).timestamp())}.{len(ctx.redis.keys('esc:relay:*')) + 1:06d}"
+    return relay.on_reply(ctx, ticket.channel, ticket.message_ts, ts, "U0STAFF1", text, at or now()), ts
+
+
+# -- X failing ---------------------------------------------------------------------------------------------
+
+def test_x_5xx_while_polling_backs_off_then_loses_no_mention(ctx, slack, x):
+    x.add_mention(f"@{ACCOUNT} 아이폰 문의", username="minsu")
+    x.fail_next("GET", "/2/users/1000/mentions", 503, count=1)
+    t0 = now()
+    assert poll_and_post(ctx, t0) == 0
+    assert ctx.store.poll_paused_until() == pytest.approx(t0.timestamp() + 15, abs=1)
+    assert poll_and_post(ctx, t0 + timedelta(seconds=5)) == 0, "polled during the pause"
+    assert poll_and_post(ctx, t0 + timedelta(seconds=16)) == 1
+    assert len(slack.messages("C0IPHONE")) == 1
+
+
+def test_x_rate_limit_while_polling_waits_for_the_reset_and_tells_triage_once(ctx, slack, x):
+    t0 = now()
+    reset = int(t0.timestamp()) + 120
+    x.fail_next("GET", "/2/users/1000/mentions", 429, count=2, headers={"x-rate-limit-reset": str(reset)})
+    x.add_mention(f"@{ACCOUNT} 와이브로 문의", username="waiter")
+    assert poll_and_post(ctx, t0) == 0
+    assert ctx.store.poll_paused_until() >= reset
+    assert poll_and_post(ctx, t0 + timedelta(seconds=60)) == 0
+    told = [m for m in slack.messages("C0TRIAGE") if "⏸️" in m["text"]]
+    assert len(told) == 1
+    assert poll_and_post(ctx, datetime.fromtimestamp(reset + 2, UTC)) == 0  # the second 429
+    assert poll_and_post(ctx, datetime.fromtimestamp(reset + 200, UTC)) == 1
+    assert len([m for m in slack.messages("C0TRIAGE") if "⏸️" in m["text"]]) == 1
+
+
+def test_x_refusing_our_credentials_pauses_polling_for_long(ctx, slack, x):
+    x.fail_next("GET", "/2/users/1000/mentions", 401, count=1)
+    t0 = now()
+    poll_and_post(ctx, t0)
+    assert ctx.store.poll_paused_until() >= t0.timestamp() + 900
+    assert any("⏸️" in m["text"] for m in slack.messages("C0TRIAGE"))
+
+
+def test_x_5xx_on_a_reply_retries_with_back_off_and_tweets_once(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    x.fail_next("POST", "/2/tweets", 503, count=1)
+    t0 = now()
+    outcome, ts = reply(ctx, ticket, at=t0)
+    assert outcome == "retrying"
+    pending = ctx.store.relay(ticket.channel, ts)
+    assert pending.state == "pending" and pending.send_at == pytest.approx(t0.timestamp() + 5)
+    assert relay.send(ctx, ticket.channel, ts, t0 + timedelta(seconds=5)) == "sent"
+    assert [t["text"] for t in x.posted()] == ["답변드립니다"]
+
+
+def test_x_taking_a_reply_but_answering_5xx_counts_the_duplicate_as_sent(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    x.fail_next("POST", "/2/tweets", 503, count=1, after=True)  # X posted it, the answer was lost
+    t0 = now()
+    assert reply(ctx, ticket, at=t0)[0] == "retrying"
+    _, ts = ctx.store.due_relays(t0.timestamp() + 10)[0]
+    assert relay.send(ctx, ticket.channel, ts, t0 + timedelta(seconds=5)) == "sent"
+    assert len(x.posted()) == 1, "a second tweet"
+    thread = slack.thread(ticket.channel, ticket.message_ts)
+    assert any("✅" in m["text"] for m in thread)
+    assert ctx.store.ticket(ticket.tweet_id).state.value == "answered"
+
+
+def test_x_rate_limit_on_a_reply_waits_for_the_reset(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    t0 = now()
+    reset = int(t0.timestamp()) + 300
+    x.fail_next("POST", "/2/tweets", 429, count=1, headers={"x-rate-limit-reset": str(reset)})
+    outcome, ts = reply(ctx, ticket, at=t0)
+    assert outcome == "retrying"
+    assert ctx.store.relay(ticket.channel, ts).send_at >= reset
+    assert x.posted() == []
+
+
+def test_x_forbidding_a_reply_tells_the_thread_and_the_operators_once(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    x.fail_next("POST", "/2/tweets", 403, count=1,
+                body={"title": "Forbidden", "detail": "You are not permitted to perform this action.",
+                      "type": "about:blank", "status": 403})
+    outcome, ts = reply(ctx, ticket)
+    assert outcome == "failed"
+    assert any("❌" in m["text"] for m in slack.thread(ticket.channel, ticket.message_ts))
+    assert len([m for m in slack.messages("C0TRIAGE") if "❌" in m["text"]]) == 1
+    assert relay.send(ctx, ticket.channel, ts, now()) == "not-pending"
+    assert x.posted() == []
+
+
+# -- Slack failing -------------------------------------------------------------------------------------------
+
+def test_slack_rate_limit_in_one_channel_drops_nothing(ctx, slack, x):
+    slack.rate_limit_per_channel = 1.0
+    try:
+        for i in range(4):
+            x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"burst{i}")
+        poll_and_post(ctx, now())
+    finally:
+        slack.rate_limit_per_channel = None
+    assert len(slack.messages("C0IPHONE")) == 4
+    assert any(c[0] == "chat.postMessage" for c in slack.calls)
+
+
+def test_slack_5xx_after_taking_a_post_is_not_posted_twice(ctx, slack, x):
+    tweet_id = x.add_mention(f"@{ACCOUNT} 아이폰 문의", username="minsu")
+    slack.fail_next("chat.postMessage", status=500, count=1, after=True)
+    t0 = now()
+    poll_and_post(ctx, t0)
+    assert ctx.store.pending_posts() == [tweet_id], "the ticket must stay in the outbox"
+    ingest.flush_outbox(ctx, t0 + timedelta(seconds=15))
+    assert len(slack.messages("C0IPHONE")) == 1
+    assert ctx.store.pending_posts() == [] and ctx.store.ticket(tweet_id).message_ts
+
+
+def test_a_missing_channel_sends_the_ticket_to_triage_with_a_warning(redis_url, slack, x):
+    routing = open("tests/data/routing.yaml", encoding="utf-8").read().replace("C0WIBRO", "C0GONE")
+    ctx = make_context(redis_url, slack, x, routing)
+    slack.fail_next("chat.postMessage", error="channel_not_found", count=1)
+    tweet_id = x.add_mention(f"@{ACCOUNT} 와이브로 문의", username="minsu")
+    poll_and_post(ctx, now())
+    triage = slack.messages("C0TRIAGE")
+    assert len(triage) == 1 and "channel_not_found" in triage[0]["text"]
+    assert ctx.store.ticket(tweet_id).channel == "C0TRIAGE"
+
+
+# -- crashes at the worst moment ------------------------------------------------------------------------------
+
+def test_a_worker_dying_after_x_took_the_reply_sends_nothing_twice(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    t0 = now()
+    x_reply = ctx.x.reply("답변드립니다", in_reply_to=ticket.tweet_id)  # X took it; then the worker died
+    stale = Relay(ticket.channel, "1700000000.000001", ticket.tweet_id, "U0STAFF1", "답변드립니다",
+                  state="sending", send_at=t0.timestamp() - 300)
+    ctx.store.add_relay(stale)
+    assert relay.recover(ctx, t0) == 1
+    assert [t["id"] for t in x.posted()] == [x_reply]
+    assert ctx.store.relay(ticket.channel, stale.ts).state == "sent"
+
+
+def test_a_worker_dying_before_x_took_the_reply_sends_it_after_restart(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    t0 = now()
+    lost = Relay(ticket.channel, "1700000000.000002", ticket.tweet_id, "U0STAFF1", "늦은 답변",
+                 state="pending", send_at=t0.timestamp() - 120)
+    ctx.store.add_relay(lost)
+    assert relay.recover(ctx, t0) == 1
+    assert [t["text"] for t in x.posted()] == ["늦은 답변"]
+    assert relay.recover(ctx, t0 + timedelta(minutes=5)) == 0
+
+
+def test_a_worker_dying_after_slack_took_the_post_posts_nothing_twice(ctx, slack, x):
+    tweet_id = x.add_mention(f"@{ACCOUNT} 아이폰 문의", username="minsu")
+    t0 = now()
+    ingest.poll(ctx, t0)
+    ctx.store.post_attempt(tweet_id)  # the first attempt ...
+    text, blocks = ingest.render(ctx, ctx.store.ticket(tweet_id))
+    ctx.slack.post("C0IPHONE", text, blocks, metadata={"event_type": "escalator_ticket",
+                                                        "event_payload": {"tweet_id": tweet_id}})
+    # ... reached Slack, and the worker died before recording it. The sweeper comes by:
+    ingest.flush_outbox(ctx, t0 + timedelta(seconds=40))
+    assert len(slack.messages("C0IPHONE")) == 1
+    assert ctx.store.ticket(tweet_id).message_ts == slack.messages("C0IPHONE")[0]["ts"]
+
+
+def test_overlapping_polls_post_each_mention_once(ctx, slack, x):
+    import threading
+
+    for i in range(20):
+        x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"user{i}")
+    ctx.store.release("poll")
+    t0 = now()
+    other = make_context(ctx.settings.redis_url, slack, x)
+    threads = [threading.Thread(target=poll_and_post, args=(c, t0)) for c in (ctx, other, ctx)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    poll_and_post(ctx, t0 + timedelta(seconds=1))
+    posts = slack.messages("C0IPHONE")
+    assert len(posts) == 20
+    assert len({p["text"] for p in posts}) == 20
