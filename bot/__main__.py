@@ -53,6 +53,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return main(args)
 
 
+def cmd_socket(args: argparse.Namespace) -> int:
+    from bot.socket_mode import main
+
+    return main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Escalator: X mentions -> Slack -> X")
     sub = p.add_subparsers(dest="command", required=True)
@@ -73,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--mentions", type=int, default=1000)
     b.add_argument("--quick", action="store_true", help="tiny numbers (smoke test)")
     b.set_defaults(fn=cmd_bench)
+    so = sub.add_parser("socket", help="Slack over Socket Mode (needs SLACK_APP_TOKEN), in place of web")
+    so.set_defaults(fn=cmd_socket)
     return p
 
 

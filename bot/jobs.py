@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -92,3 +93,56 @@ def daily_report() -> str | None:
     from bot.flows.summary import run_daily_report
 
     return run_daily_report(get_context(), _now())
+
+
+# -- chatops: ticket buttons, reply approval, /sla, App Home (each enqueued by bot/slash.py) ----------------
+
+BUTTON_RETRY = Retry(max=3, interval=[1, 3, 10])  # a busy ticket (another click being handled)
+
+
+def _teller(ctx: Context, channel: str, user: str, response_url: str) -> Callable[[str], None]:
+    """Answer the person who clicked, privately: through the response_url when there is one."""
+    def tell(text: str) -> None:
+        if response_url:
+            ctx.slack.respond(response_url, text)
+        else:
+            ctx.slack.ephemeral(channel, user, text)
+    return tell
+
+
+def ticket_action(action: str, channel: str, message_ts: str, user: str, value: str,
+                  response_url: str) -> str:
+    """Claim, Reassign or Resolve without reply, clicked on a ticket message."""
+    from bot.flows import buttons
+
+    ctx = get_context()
+    return buttons.handle(ctx, action, channel, message_ts, user, value, _now(),
+                          _teller(ctx, channel, user, response_url))
+
+
+def approval_decision(decision: str, key: str, user: str, reason: str, channel: str,
+                      response_url: str) -> str:
+    """A lead's Approve (button) or Reject (modal) on a reply awaiting approval."""
+    from bot.flows import approval
+
+    ctx = get_context()
+    tell = _teller(ctx, channel, user, response_url)
+    return approval.decide(ctx, decision, key, user, reason, _now(), tell)
+
+
+def sla_summary(department: str | None, period: str, user: str, response_url: str) -> str:
+    """/sla: the summary, only for the asker (through the command's response_url)."""
+    from bot.flows import home
+
+    ctx = get_context()
+    text = home.sla_text(ctx, department, period, _now())
+    if response_url:
+        ctx.slack.respond(response_url, text)
+    return text
+
+
+def publish_home(user: str) -> None:
+    """app_home_opened: draw the App Home tab for this person."""
+    from bot.flows import home
+
+    home.publish_home(get_context(), user, _now())

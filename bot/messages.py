@@ -118,6 +118,169 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "📣 아직 답변 없음 · {department} · @{username} · 기한 {late} 초과\n{url}",
         "en": "📣 Still unanswered · {department} · @{username} · {late} past the deadline\n{url}",
     },
+    # Chatops: /escalate, /sla, ticket buttons, reply approval, App Home (bot/slash.py, bot/flows/*).
+    "escalate_usage": {
+        "ko": "사용법: `/escalate <트윗 URL 또는 id> [부서 id] [fast] [메모…]`",
+        "en": "Usage: `/escalate <tweet URL or id> [department id] [fast] [note…]`",
+    },
+    "escalate_not_tweet": {
+        "ko": "`{word}`은(는) 트윗 URL이나 id가 아닙니다. {usage}",
+        "en": "`{word}` is not a tweet URL or id. {usage}",
+    },
+    "unknown_department": {
+        "ko": "알 수 없는 부서 `{name}`입니다. 가능한 부서: {known}",
+        "en": "Unknown department `{name}`. Known: {known}",
+    },
+    "escalate_operators_only": {
+        "ko": "🔒 /escalate는 운영자만 쓸 수 있습니다. 요청할 사람: {who}",
+        "en": "🔒 Only operators can /escalate. Ask one of: {who}",
+    },
+    "escalate_accepted": {
+        "ko": "⏳ 트윗 {tweet_id}을(를) 티켓으로 만드는 중입니다…",
+        "en": "⏳ Escalating tweet {tweet_id}…",
+    },
+    "escalate_exists": {
+        "ko": "ℹ️ 이미 티켓이 있는 트윗입니다: {link}",
+        "en": "ℹ️ That tweet is already a ticket: {link}",
+    },
+    "escalate_exists_unposted": {
+        "ko": "ℹ️ 이미 티켓이 있는 트윗입니다. Slack 게시가 곧 이어집니다.",
+        "en": "ℹ️ That tweet is already a ticket; its Slack post is on the way.",
+    },
+    "escalate_x_down": {
+        "ko": "❌ 지금 X에 연결할 수 없어 아무것도 만들지 않았습니다 ({detail}). 잠시 뒤 다시 시도하세요.",
+        "en": "❌ X is unreachable right now ({detail}); nothing was created. Try again in a minute.",
+    },
+    "escalate_x_refused": {
+        "ko": "❌ X가 트윗 {tweet_id}을(를) 보여 주지 않아 아무것도 만들지 않았습니다 ({detail}).",
+        "en": "❌ X refused to show tweet {tweet_id} ({detail}); nothing was created.",
+    },
+    "escalate_not_found": {
+        "ko": "❌ 트윗 {tweet_id}을(를) X에서 찾을 수 없습니다(삭제되었거나 비공개). 아무것도 만들지 "
+              "않았습니다.",
+        "en": "❌ Tweet {tweet_id} was not found on X (deleted or private); nothing was created.",
+    },
+    "escalate_done": {
+        "ko": "✅ 티켓을 만들었습니다 ({department}): {link}",
+        "en": "✅ Ticket made ({department}): {link}",
+    },
+    "escalate_done_later": {
+        "ko": "✅ 티켓을 만들었습니다 ({department}). Slack 게시가 곧 이어집니다.",
+        "en": "✅ Ticket made ({department}); its Slack post will follow shortly.",
+    },
+    "escalate_thread_note": {
+        "ko": "🚩 <@{user}> 님이 수동으로 올린 티켓입니다.{note}",
+        "en": "🚩 Escalated by hand by <@{user}>.{note}",
+    },
+    "btn_claim": {"ko": "🙋 담당하기", "en": "🙋 Claim"},
+    "btn_reassign": {"ko": "↪️ 부서 이동…", "en": "↪️ Reassign…"},
+    "btn_resolve": {"ko": "답변 없이 종료", "en": "Resolve without reply"},
+    "btn_cancel": {"ko": "취소", "en": "Cancel"},
+    "btn_approve": {"ko": "✅ 승인", "en": "✅ Approve"},
+    "btn_reject": {"ko": "↩️ 반려", "en": "↩️ Reject"},
+    "resolve_confirm_title": {"ko": "답변 없이 종료할까요?", "en": "Resolve without a reply?"},
+    "resolve_confirm_text": {
+        "ko": "X에 답하지 않고 티켓을 닫습니다. SLA 시계가 멈추고, 보고서에는 '종료'로 따로 집계됩니다.",
+        "en": "The ticket closes with no reply on X. Its SLA clock stops; reports count it apart as closed.",
+    },
+    "ticket_claimed": {
+        "ko": "🙋 <@{user}> 님이 담당합니다. 알림은 이제 담당자에게 갑니다.",
+        "en": "🙋 <@{user}> is on it; reminders will mention them.",
+    },
+    "ticket_resolved": {
+        "ko": "⚪ <@{user}> 님이 답변 없이 종료했습니다. SLA 시계가 멈췄습니다.",
+        "en": "⚪ Closed without a reply by <@{user}>. The SLA clock has stopped.",
+    },
+    "ticket_moved_away": {
+        "ko": "{department}(으)로 이동 (<@{user}>): <{link}|새 스레드 열기>",
+        "en": "moved to {department} by <@{user}>: <{link}|open the new thread>",
+    },
+    "ticket_moved_here": {
+        "ko": "↪️ <@{user}> 님이 {department}에서 옮겨 왔습니다. 기한과 기록은 그대로입니다. "
+              "<{link}|이전 스레드>",
+        "en": "↪️ Moved here from {department} by <@{user}>; its deadline and record stay. "
+              "<{link}|Earlier thread>",
+    },
+    "ticket_moved_history": {"ko": "이전 스레드의 대화 {n}건:", "en": "The earlier thread ({n} messages):"},
+    "ticket_gone": {
+        "ko": "⚠️ 이 메시지는 더 이상 티켓이 아닙니다(다른 부서로 옮겨졌을 수 있습니다).",
+        "en": "⚠️ This message is no longer a ticket (it may have moved to another department).",
+    },
+    "ticket_not_open": {
+        "ko": "ℹ️ 이 티켓은 이미 {state} 상태라 바꿀 수 없습니다.",
+        "en": "ℹ️ This ticket is already {state}; nothing to change.",
+    },
+    "ticket_reply_in_flight": {
+        "ko": "⚠️ 답글이 전송 또는 승인 대기 중입니다. 먼저 답글을 삭제해 취소하거나 처리가 끝난 뒤 "
+              "다시 하세요.",
+        "en": "⚠️ A reply is on its way (or awaiting approval). Delete it to cancel, or try again once "
+              "it is done.",
+    },
+    "ticket_not_staff": {
+        "ko": "🔒 {department} 담당자, 리드, 운영자만 할 수 있습니다.",
+        "en": "🔒 Only {department} staff, leads or operators can do that.",
+    },
+    "ticket_same_department": {
+        "ko": "ℹ️ 이미 {department} 티켓입니다.",
+        "en": "ℹ️ It is already {department}'s ticket.",
+    },
+    "approval_request": {
+        "ko": "🛂 {approvers}승인 요청: <@{author}> 님의 답글 (승인하면 X로 보냅니다)\n>{text}",
+        "en": "🛂 {approvers}Approval needed: <@{author}>'s reply (sent to X once approved)\n>{text}",
+    },
+    "approval_edited": {
+        "ko": "✏️ 작성자가 수정했습니다. 수정된 내용을 승인해 주세요.",
+        "en": "✏️ Edited by its author; approve the new text.",
+    },
+    "approval_approved": {"ko": "✅ <@{user}> 님이 승인했습니다.", "en": "✅ Approved by <@{user}>."},
+    "approval_rejected_note": {"ko": "↩️ <@{user}> 님이 반려했습니다.", "en": "↩️ Rejected by <@{user}>."},
+    "approval_rejected": {
+        "ko": "↩️ <@{author}> 님, <@{user}> 님이 답글을 반려했습니다: {reason}\n고쳐서 새 답글을 달아 "
+              "주세요.",
+        "en": "↩️ <@{author}>, <@{user}> sent your reply back: {reason}\nWrite a new reply with the changes.",
+    },
+    "approval_cancelled": {
+        "ko": "🚫 작성자가 답글을 삭제해 승인 요청이 취소되었습니다.",
+        "en": "🚫 Cancelled: the author deleted the reply.",
+    },
+    "approval_not_lead": {
+        "ko": "🔒 {who}만 답글을 승인하거나 반려할 수 있습니다.",
+        "en": "🔒 Only {who} can approve or reject replies.",
+    },
+    "approval_done": {
+        "ko": "ℹ️ 이 답글은 이미 처리되었습니다 ({state}).",
+        "en": "ℹ️ That reply was already handled ({state}).",
+    },
+    "reject_title": {"ko": "답글 반려", "en": "Reject the reply"},
+    "reject_reason": {"ko": "작성자에게 보낼 반려 사유", "en": "Reason (goes to the author in the thread)"},
+    "sla_usage": {
+        "ko": "사용법: `/sla [부서 id] [today|week]`",
+        "en": "Usage: `/sla [department id] [today|week]`",
+    },
+    "sla_title_today": {
+        "ko": "📊 SLA · 오늘 {date} ({time} 기준)",
+        "en": "📊 SLA · today {date} (as of {time})",
+    },
+    "sla_title_week": {
+        "ko": "📊 SLA · 최근 7일 {since} ~ {until} ({time} 기준)",
+        "en": "📊 SLA · last 7 days {since} – {until} (as of {time})",
+    },
+    "sla_line": {
+        "ko": "*{name}* (`{id}`): 접수 {received} · 답변 {answered} · 미결 {open} · 종료 {closed} · "
+              "위반 {breached} · 첫 응답 중앙값 {p50} · p90 {p90} · 준수율 {met}",
+        "en": "*{name}* (`{id}`): received {received} · answered {answered} · open {open} · closed "
+              "{closed} · breached {breached} · first response p50 {p50} · p90 {p90} · SLA met {met}",
+    },
+    "home_title": {"ko": "Escalator", "en": "Escalator"},
+    "home_today": {"ko": "📊 오늘 ({date}, {time} 기준)", "en": "📊 Today ({date}, as of {time})"},
+    "home_open": {"ko": "📂 미결 티켓", "en": "📂 Open tickets"},
+    "home_none": {"ko": "미결 티켓이 없습니다. 🎉", "en": "No open tickets. 🎉"},
+    "home_ticket": {
+        "ko": "{icon} <{link}|@{username}> {text} · 기한 {due}{late}",
+        "en": "{icon} <{link}|@{username}> {text} · due {due}{late}",
+    },
+    "home_late": {"ko": " · 🚨 {late} 초과", "en": " · 🚨 {late} late"},
+    "home_more": {"ko": "…외 {n}건", "en": "…and {n} more"},
 }
 
 

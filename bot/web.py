@@ -21,15 +21,17 @@ from bot.logs import configure_logging, exit_on_config_error
 log = logging.getLogger(__name__)
 
 
-def build_bolt(ctx: Context) -> App:
+def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
+    """The listeners; over HTTP every request is signed, over Socket Mode the app token authenticates."""
     s = ctx.settings
-    s.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    s.require("SLACK_BOT_TOKEN", *(("SLACK_APP_TOKEN",) if socket_mode else ("SLACK_SIGNING_SECRET",)))
     app = App(
-        signing_secret=s.slack_signing_secret,
+        signing_secret=s.slack_signing_secret or "",
         client=WebClient(token=s.slack_bot_token, base_url=s.slack_api_url),
         # Enqueue before answering: if Redis is down Slack gets a 5xx and retries, so nothing is lost.
         process_before_response=True,
         token_verification_enabled=False,
+        request_verification_enabled=not socket_mode,
     )
 
     @app.event("message")

@@ -222,3 +222,32 @@ def test_overlapping_polls_post_each_mention_once(ctx, slack, x):
     posts = slack.messages("C0IPHONE")
     assert len(posts) == 20
     assert len({p["text"] for p in posts}) == 20
+
+
+# -- authorisation -------------------------------------------------------------------------------------------
+
+def test_only_ticket_threads_reach_x(ctx, slack, x):
+    ticket = ticket_for(ctx, slack, x)
+    t0 = now()
+    other = ctx.slack.post("C0IPHONE", "그냥 대화")  # a thread that is not a ticket's
+    assert relay.on_reply(ctx, "C0IPHONE", other, "1700000001.000001", "U0STAFF1", "트윗해줘", t0) == "not-a-ticket"
+    assert relay.on_reply(ctx, "C0WIBRO", ticket.message_ts, "1700000001.000002", "U0STAFF1", "채널이 다름",
+                          t0) == "not-a-ticket"
+    from bot import jobs
+
+    top_level = {"type": "message", "channel": "C0IPHONE", "user": "U0STAFF1", "text": "top", "ts": "1.5"}
+    assert jobs.handle_message(top_level) == "ignored"
+    assert x.posted() == []
+
+
+def test_without_a_staff_list_only_channel_members_can_answer(ctx, slack, x):
+    tweet_id = x.add_mention(f"@{ACCOUNT} 와이브로 문의", username="minsu")  # wibro has no staff list
+    poll_and_post(ctx, now())
+    ticket = ctx.store.ticket(tweet_id)
+    slack.set_members("C0WIBRO", ["U0MEMBER"])
+    t0 = now()
+    assert relay.on_reply(ctx, "C0WIBRO", ticket.message_ts, "1700000002.000001", "U0STRANGER", "답", t0) \
+        == "not-staff"
+    assert relay.on_reply(ctx, "C0WIBRO", ticket.message_ts, "1700000002.000002", "U0MEMBER", "답변입니다", t0) \
+        == "sent"
+    assert [t["text"] for t in x.posted()] == ["답변입니다"]

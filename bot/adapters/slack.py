@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +27,11 @@ log = logging.getLogger(__name__)
 TICKET_EVENT = "escalator_ticket"
 FOLLOWUP_EVENT = "escalator_followup"
 STATE_ICONS = {"new": "🆕", "open": "🟡", "claimed": "🙋", "pending_send": "⏳", "answered": "✅",
-               "closed": "⚪"}
+               "closed": "⚪", "awaiting_approval": "🛂"}
+# Interactive elements on the bot's messages; bot/slash.py routes them by these ids.
+CLAIM, REASSIGN, RESOLVE = "ticket_claim", "ticket_reassign", "ticket_resolve"
+APPROVE, REJECT, REJECT_VIEW = "reply_approve", "reply_reject", "reply_reject_reason"
+TRIAGE_OPTION = "triage"
 
 
 class SlackError(ExternalServiceError):
@@ -43,14 +48,20 @@ def local_time(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: str = "ko"
+def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: str = "ko",
+                  departments: Sequence[tuple[str, str]] = (), moved_to: str = ""
                   ) -> tuple[str, list[dict[str, Any]]]:
-    """The ticket message: author, the tweet (escaped), link, department and due time."""
+    """The ticket message: author, the tweet (escaped), link, department, due time, state and its buttons.
+
+    `departments` ((id, name) pairs) fills the Reassign menu; `moved_to` (a sentence) marks a message whose
+    ticket moved to another channel: it keeps the tweet, loses the buttons and points to the new thread."""
     a = ticket.author
     url = tweet_url(a.username, ticket.tweet_id)
     body = escape_slack(ticket.text)
     who = f"*@{escape_slack(a.username)}* ({escape_slack(a.name)}, {t(locale, 'followers', n=a.followers)})"
     state = ticket.state.value + (" · breached" if ticket.breached else "")
+    if ticket.claimed_by and ticket.is_open:
+        state += f" · <@{ticket.claimed_by}>"
     fields = [
         f"*{t(locale, 'department')}:* {escape_slack(department_name)}",
         f"*{t(locale, 'due')}:* {local_time(ticket.due_at, tz)} ({ticket.policy}"
@@ -69,8 +80,65 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
     if ticket.note:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"📝 {escape_slack(ticket.note)}"}]})
+    if moved_to:
+        blocks[2]["fields"][2] = {"type": "mrkdwn", "text": f"*{t(locale, 'state')}:* ➡️ {moved_to}"}
+    elif ticket.is_open and ticket.state.value != "new":
+        blocks.append(ticket_actions(ticket, departments, locale))
     text = f"@{a.username}: {body}"
     return text, blocks
+
+
+def _button(label: str, action_id: str, value: str, style: str = "") -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
+                              "text": {"type": "plain_text", "text": label, "emoji": True}}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:75], "emoji": True}
+
+
+def ticket_actions(ticket: Ticket, departments: Sequence[tuple[str, str]], locale: str) -> dict[str, Any]:
+    """Claim, Reassign (a menu of the other departments and triage) and Resolve without reply."""
+    elements: list[dict[str, Any]] = [_button(t(locale, "btn_claim"), CLAIM, ticket.tweet_id, "primary")]
+    choices = [(i, n) for i, n in departments if i != ticket.department]
+    if ticket.department is not None:
+        choices.append((TRIAGE_OPTION, t(locale, "triage")))
+    if departments and choices:
+        options = [{"text": _plain(name), "value": dept_id} for dept_id, name in choices[:100]]
+        elements.append({"type": "static_select", "action_id": REASSIGN,
+                         "placeholder": _plain(t(locale, "btn_reassign")), "options": options})
+    resolve = _button(t(locale, "btn_resolve"), RESOLVE, ticket.tweet_id, "danger")
+    resolve["confirm"] = {"title": _plain(t(locale, "resolve_confirm_title")),
+                          "text": {"type": "mrkdwn", "text": t(locale, "resolve_confirm_text")},
+                          "confirm": _plain(t(locale, "btn_resolve")),
+                          "deny": _plain(t(locale, "btn_cancel"))}
+    elements.append(resolve)
+    return {"type": "actions", "block_id": "ticket_actions", "elements": elements}
+
+
+def approval_blocks(text: str, key: str, locale: str, decided: str = "") -> list[dict[str, Any]]:
+    """A reply waiting for a lead: the request, then Approve / Reject (or, once decided, who decided)."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if decided:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": decided}]})
+    else:
+        blocks.append({"type": "actions", "block_id": "reply_approval", "elements": [
+            _button(t(locale, "btn_approve"), APPROVE, key, "primary"),
+            _button(t(locale, "btn_reject"), REJECT, key, "danger")]})
+    return blocks
+
+
+def reject_view(key: str, locale: str) -> dict[str, Any]:
+    """The modal a lead fills in to send a reply back: the reason reaches its author in the thread."""
+    return {"type": "modal", "callback_id": REJECT_VIEW, "private_metadata": key,
+            "title": _plain(t(locale, "reject_title")), "submit": _plain(t(locale, "btn_reject")),
+            "close": _plain(t(locale, "btn_cancel")),
+            "blocks": [{"type": "input", "block_id": "reason", "label": _plain(t(locale, "reject_reason")),
+                        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                                    "max_length": 1000}}]}
 
 
 class SlackClient:
@@ -90,7 +158,7 @@ class SlackClient:
     def _call(self, method: str, **kwargs: Any) -> Any:
         client = self.writer if method == "chat.postMessage" else self.web
         try:
-            return client.api_call(method, json=kwargs) if method.startswith("chat.") \
+            return client.api_call(method, json=kwargs) if method.startswith(("chat.", "views.")) \
                 else client.api_call(method, params=kwargs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
@@ -117,7 +185,12 @@ class SlackClient:
         kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": text}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
-        self._call("chat.postEphemeral", **kwargs)
+        try:
+            self._call("chat.postEphemeral", **kwargs)
+        except SlackError as exc:
+            if exc.error not in ("user_not_in_channel", "channel_not_found"):
+                raise
+            self.post(user, text)  # not in the channel (so no ephemeral possible): a direct message instead
 
     def find_ticket_message(self, channel: str, tweet_id: str, oldest: float) -> str | None:
         """A ticket message already in the channel (a post that Slack took before a worker died)."""
@@ -165,3 +238,27 @@ class SlackClient:
 
     def bot_user_id(self) -> str:
         return str(self._call("auth.test")["user_id"])
+
+    def thread_messages(self, channel: str, thread_ts: str, limit: int = 200) -> list[dict[str, Any]]:
+        """A thread, parent first (one page: enough for the history a moved ticket carries along)."""
+        body = self._call("conversations.replies", channel=channel, ts=thread_ts, limit=limit)
+        return list(body.get("messages", []))
+
+    def user_name(self, user: str) -> str:
+        """A person's display name, for text that must not ping them; the id when Slack can't say."""
+        try:
+            found = self._call("users.info", user=user)["user"]
+        except SlackError:
+            return user
+        profile = found.get("profile") or {}
+        return str(profile.get("display_name") or found.get("real_name") or found.get("name") or user)
+
+    def usergroup_members(self, group: str) -> frozenset[str]:
+        """Members of a user group (S…); needs the usergroups:read scope."""
+        return frozenset(self._call("usergroups.users.list", usergroup=group).get("users", []))
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", user_id=user, view=view)

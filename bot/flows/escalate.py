@@ -8,13 +8,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from bot.adapters.slack import SlackError
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
+from bot.domain.text import escape_slack
 from bot.flows import ingest
+from bot.messages import t
 
 log = logging.getLogger(__name__)
 
-USAGE = "Usage: `/escalate <tweet URL or id> [department id] [fast] [note…]`"
 TWEET_REF = re.compile(r"^(?:<)?(?:https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/[^/\s]+/status(?:es)?/)?(\d{1,20})"
                        r"(?:[/?#][^\s>|]*)?(?:\|[^>]*)?(?:>)?$")
 DEPT_LIKE = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -29,71 +31,134 @@ class Request:
 
 
 class UsageError(ValueError):
-    pass
+    """Input the command cannot use; `key` and `kwargs` name the sentence in bot.messages."""
+
+    def __init__(self, key: str, **kwargs: str) -> None:
+        super().__init__(key, kwargs)
+        self.key, self.kwargs = key, kwargs
+
+    def text(self, locale: str) -> str:
+        usage = {"usage": t(locale, "escalate_usage")} if self.key != "escalate_usage" else {}
+        return t(locale, self.key, **usage, **self.kwargs)
+
+
+def known_list(known: list[str]) -> str:
+    return ", ".join(f"`{k}`" for k in known)
 
 
 def parse(text: str, known: list[str]) -> Request:
-    """`<tweet> [dept] [fast] [note…]`; a lowercase latin word after the tweet names a department."""
+    """`<tweet> [dept] [fast] [note…]`; a lowercase latin word right after the tweet names a department."""
     words = text.split()
-    if not words:
-        raise UsageError(USAGE)
+    if not words or words[0].lower() in ("help", "도움말"):
+        raise UsageError("escalate_usage")
     m = TWEET_REF.match(words[0])
     if not m:
-        raise UsageError(f"`{words[0]}` is not a tweet URL or id. {USAGE}")
+        raise UsageError("escalate_not_tweet", word=words[0][:80])
     rest, dept, fast = words[1:], None, False
     if rest and rest[0].lower() != "fast" and DEPT_LIKE.match(rest[0]):
         if rest[0] not in known:
-            raise UsageError(f"Unknown department `{rest[0]}`. Known: {', '.join(f'`{k}`' for k in known)}")
+            raise UsageError("unknown_department", name=rest[0][:40], known=known_list(known))
         dept, rest = rest[0], rest[1:]
     if rest and rest[0].lower() == "fast":
         fast, rest = True, rest[1:]
     return Request(m.group(1), dept, fast, " ".join(rest))
 
 
+def _ephemeral(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text}
+
+
+def _operator_list(ctx: Context) -> str:
+    who = sorted(ctx.routing.operators or ())
+    return ", ".join(f"<!subteam^{u}>" if u.startswith("S") else f"<@{u}>" for u in who)
+
+
+def may_escalate_now(ctx: Context, user: str) -> bool | None:
+    """True/False when routing alone decides; None when a Slack user group must be asked (in the job)."""
+    operators = ctx.routing.operators
+    if operators is None or user in operators:
+        return True
+    return None if any(o.startswith("S") for o in operators) else False
+
+
+def is_operator(ctx: Context, user: str) -> bool:
+    """Routing's `operators`: user ids, or user groups (S…) whose members Slack lists."""
+    decided = may_escalate_now(ctx, user)
+    if decided is not None:
+        return decided
+    for group in sorted(o for o in ctx.routing.operators or () if o.startswith("S")):
+        try:
+            if user in ctx.slack.usergroup_members(group):
+                return True
+        except SlackError as exc:  # no usergroups:read scope, or a plan without user groups
+            log.warning("cannot list user group %s: %s", group, exc)
+    return False
+
+
 def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
     """The immediate answer to the slash command (the ack); enqueues the work when the input is good."""
     user = command.get("user_id", "")
-    operators = ctx.routing.operators
-    if operators is not None and user not in operators:
-        return {"response_type": "ephemeral", "text": "🔒 Only operators can /escalate. Ask one of: "
-                + ", ".join(f"<@{u}>" for u in sorted(operators))}
+    if may_escalate_now(ctx, user) is False:
+        return _ephemeral(t(ctx.locale, "escalate_operators_only", who=_operator_list(ctx)))
     try:
         req = parse(command.get("text", ""), [d.id for d in ctx.routing.departments])
     except UsageError as exc:
-        return {"response_type": "ephemeral", "text": str(exc)}
-    from bot import jobs
+        return _ephemeral(exc.text(ctx.locale))
+    from bot import jobs  # jobs imports the flows
 
     ctx.queue.enqueue(jobs.escalate_tweet, req.tweet_id, req.department, req.fast, req.note, user,
                       command.get("response_url", ""))
-    return {"response_type": "ephemeral", "text": f"⏳ Escalating tweet {req.tweet_id}…"}
+    return _ephemeral(t(ctx.locale, "escalate_accepted", tweet_id=req.tweet_id))
+
+
+def _existing(ctx: Context, tweet_id: str) -> str | None:
+    ticket = ctx.store.ticket(tweet_id)
+    if ticket is None:
+        return None
+    if ticket.channel and ticket.message_ts:
+        return t(ctx.locale, "escalate_exists", link=ctx.slack.permalink(ticket.channel, ticket.message_ts))
+    return t(ctx.locale, "escalate_exists_unposted")
 
 
 def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
-    """Make the ticket and post it; returns the sentence for the person who asked."""
-    existing = ctx.store.ticket(req.tweet_id)
-    if existing is not None:
-        if existing.channel and existing.message_ts:
-            link = ctx.slack.permalink(existing.channel, existing.message_ts)
-            return f"That tweet is already a ticket: {link}"
-        return "That tweet is already a ticket; its Slack post is on the way."
+    """Make the ticket and post it; returns the sentence for the person who asked.
+
+    Nothing is stored until X has shown the tweet, so a failure leaves nothing half-made."""
+    if not is_operator(ctx, user):
+        return t(ctx.locale, "escalate_operators_only", who=_operator_list(ctx))
+    found = _existing(ctx, req.tweet_id)
+    if found:
+        return found
     try:
         mention = ctx.x.get_tweet(req.tweet_id)
     except XUnavailable as exc:
-        return f"❌ X is unreachable right now ({exc}); nothing was created. Try again in a minute."
+        return t(ctx.locale, "escalate_x_down", detail=escape_slack(str(exc)))
     except XError as exc:
-        return f"❌ X refused to show tweet {req.tweet_id} ({exc}); nothing was created."
+        return t(ctx.locale, "escalate_x_refused", tweet_id=req.tweet_id, detail=escape_slack(str(exc)))
     if mention is None:
-        return f"❌ Tweet {req.tweet_id} was not found on X (deleted or private); nothing was created."
+        return t(ctx.locale, "escalate_not_found", tweet_id=req.tweet_id)
     ticket = ingest.make_ticket(ctx, mention, now)
-    route_dept = ctx.routing.department(req.department) if req.department else None
-    policy = ctx.routing.policy(ctx.routing.fast_track.policy) if req.fast and ctx.routing.fast_track \
-        else ctx.routing.policy(route_dept.sla) if route_dept else ctx.routing.policy(ticket.policy)
-    ticket = replace(ticket, department=req.department or ticket.department, policy=policy.name,
-                     fast_track=req.fast or ticket.fast_track, source="escalate", escalated_by=user,
-                     note=req.note, clock_start=now, due_at=ctx.clock.due_at(policy, now))
-    ctx.store.create_tickets([ticket], now.timestamp())
+    department = req.department or ticket.department
+    dept = ctx.routing.department(department) if department else None
+    fast = (req.fast or ticket.fast_track) and ctx.routing.fast_track is not None
+    policy = ctx.routing.policy_for(dept, fast=fast)
+    ticket = replace(ticket, department=department, policy=policy.name, fast_track=fast, source="escalate",
+                     escalated_by=user, note=req.note, clock_start=now, due_at=ctx.clock.due_at(policy, now))
+    if not ctx.store.create_tickets([ticket], now.timestamp())[0]:
+        # Someone else's /escalate of the same tweet won the race.
+        return _existing(ctx, req.tweet_id) or t(ctx.locale, "escalate_exists_unposted")
     ingest.flush_outbox(ctx, now)
+    name = dept.name if dept else t(ctx.locale, "triage")
     posted = ctx.store.ticket(req.tweet_id)
-    if posted and posted.channel and posted.message_ts:
-        return f"✅ Ticket made: {ctx.slack.permalink(posted.channel, posted.message_ts)}"
-    return "✅ Ticket made; its Slack post will follow shortly."
+    if not (posted and posted.channel and posted.message_ts):
+        return t(ctx.locale, "escalate_done_later", department=escape_slack(name))
+    try:
+        if ctx.store.once(f"escalate-note:{req.tweet_id}", ttl=86400):
+            note = f"\n>{escape_slack(req.note)}" if req.note else ""
+            ctx.slack.post(posted.channel, t(ctx.locale, "escalate_thread_note", user=user, note=note),
+                           thread_ts=posted.message_ts)
+        link = ctx.slack.permalink(posted.channel, posted.message_ts)
+    except SlackError as exc:  # the ticket is made and posted; only the extras failed
+        log.warning("escalated %s, but Slack failed afterwards: %s", req.tweet_id, exc)
+        return t(ctx.locale, "escalate_done_later", department=escape_slack(name))
+    return t(ctx.locale, "escalate_done", department=escape_slack(name), link=link)

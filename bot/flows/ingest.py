@@ -139,7 +139,8 @@ def _department_name(ctx: Context, ticket: Ticket) -> str:
 
 
 def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
-    return ticket_blocks(ticket, _department_name(ctx, ticket), ctx.routing.timezone, ctx.locale)
+    return ticket_blocks(ticket, _department_name(ctx, ticket), ctx.routing.timezone, ctx.locale,
+                         departments=[(d.id, d.name) for d in ctx.routing.departments])
 
 
 def post_ticket(ctx: Context, tweet_id: str, now: datetime) -> int:

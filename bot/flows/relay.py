@@ -12,7 +12,7 @@ from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack, is_internal_note, slack_to_plain, tweet_length
 from bot.domain.tickets import Event, Ticket, transition
-from bot.flows import timers
+from bot.flows import approval, buttons, timers
 from bot.messages import t
 from bot.metrics import RELAY_BUCKETS
 
@@ -65,14 +65,18 @@ def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, tex
         if ctx.store.once(f"refused:{channel}:{ts}:{zlib.crc32(plain.encode())}", ttl=86400):
             ctx.slack.post(channel, problem, thread_ts=thread_ts)
         return "refused"
+    if approval.needs_approval(ctx, ticket):
+        return approval.ask(ctx, ticket, channel, thread_ts, ts, user, plain, now)
     hold = ctx.routing.relay.hold.total_seconds()
     relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain,
                   send_at=now.timestamp() + hold)
     if not ctx.store.add_relay(relay):
         return "duplicate"
-    ctx.store.save(transition(ticket, Event.REPLY_QUEUED, now))
+    queued = transition(ticket, Event.REPLY_QUEUED, now)
+    ctx.store.save(queued)
     if hold <= 0:
         return send(ctx, channel, ts, now)
+    buttons.show(ctx, queued)
     relay.notice_ts = ctx.slack.post(channel, t(ctx.locale, "pending", seconds=int(hold)), thread_ts=thread_ts)
     ctx.store.save_relay(relay)
     from bot import jobs  # jobs imports flows; the scheduler needs the function object
@@ -85,7 +89,7 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
     relay = ctx.store.relay(channel, ts)
     if relay is None:
         return on_reply(ctx, channel, thread_ts, ts, user, text, now)  # e.g. a too-long reply, shortened
-    if relay.state == "pending":
+    if relay.state in ("pending", approval.AWAITING):
         plain, problem = _refusal(ctx, text)
         if plain == relay.text:
             return "unchanged"  # Slack also sends message_changed for unfurls
@@ -94,6 +98,8 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
             return "refused"
         relay.text = plain
         ctx.store.save_relay(relay)
+        if relay.state == approval.AWAITING:
+            return approval.edited(ctx, relay)
         if relay.notice_ts:
             hold = max(0, int(relay.send_at - now.timestamp()))
             ctx.slack.update(channel, relay.notice_ts,
@@ -109,12 +115,16 @@ def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime
     relay = ctx.store.relay(channel, ts)
     if relay is None:
         return "not-a-reply"
+    if relay.state == approval.AWAITING:
+        return approval.cancelled(ctx, relay, now)
     if relay.state == "pending":
         relay.state = "cancelled"
         ctx.store.save_relay(relay)
         ticket = ctx.store.ticket(relay.ticket)
         if ticket:
-            ctx.store.save(transition(ticket, Event.REPLY_CANCELLED, now))
+            back = transition(ticket, Event.REPLY_CANCELLED, now)
+            ctx.store.save(back)
+            buttons.show(ctx, back)
         if relay.notice_ts:
             ctx.slack.update(channel, relay.notice_ts, t(ctx.locale, "cancelled"))
         return "cancelled"
@@ -173,6 +183,7 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
         ctx.store.link_conversation(tweet_id, ticket.tweet_id)
     answered = transition(ticket, Event.REPLY_SENT, now)
     ctx.store.save(answered)
+    buttons.show(ctx, answered)
     timers.on_answered(ctx, answered, now)
     ctx.slack.post(channel, note, thread_ts=thread_ts)
     if relay.notice_ts:

@@ -13,6 +13,8 @@ Rules, in one place:
   breach message says more, and a "time left" after the deadline would be wrong. The breach and every
   escalation step still fire, late and once each: each one tells different people.
 - A reminder job that comes due outside business hours (a worker was down) waits for the next opening.
+- No reminder while a reply sits in its undo window (it is on its way); the breach still fires, since the
+  customer has no answer yet. A reply waiting for a lead's approval is reminded: the lead is the one to act.
 """
 
 from __future__ import annotations

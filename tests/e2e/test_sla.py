@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_spine import ACCOUNT, flat, ticket_in
+from tests.e2e.test_spine import ACCOUNT, ticket_in
 from tests.harness import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
@@ -29,6 +29,11 @@ SLOW_REMINDER = BASE.replace('standard: {first_response: 24h, remind: ["50%", "9
                              'standard: {first_response: 12s, remind: ["50%"]}')
 EARLY = 0.01  # X keeps milliseconds: created_at may read up to 1 ms earlier than the test's clock
 assert SECOND_SCALE != BASE and SLOW_REMINDER != BASE
+
+
+def shown(msg: dict) -> str:
+    """Everything in a message, blocks included, as one string to search."""
+    return json.dumps(msg, ensure_ascii=False)
 
 
 def in_thread(slack, msg: dict, mark: str) -> list[dict]:
@@ -55,7 +60,7 @@ def test_reminder_at_half_time_then_breach_to_leads_and_managers_then_escalation
     posted = wait_for(lambda: about(slack, "C0MANAGERS", tweet_id), 10, message="the breach in managers")
     assert posted[0]["text"].startswith("🚨 SLA 위반 · 아이폰 고객센터 · @waiting")
     assert f"https://x.com/waiting/status/{tweet_id}" in posted[0]["text"] and "초과" in posted[0]["text"]
-    wait_for(lambda: "breached" in flat(slack.messages("C0IPHONE")[0]), 10,
+    wait_for(lambda: "· breached" in shown(slack.messages("C0IPHONE")[0]), 10,
              message="the ticket message showing the breach")
 
     step = wait_for(lambda: [m for m in about(slack, "C0MANAGERS", tweet_id) if m["text"].startswith("📣")],
@@ -77,7 +82,7 @@ def test_an_answered_ticket_stays_quiet_and_the_report_counts_both(start_bot, sl
              message="the answer on X")
 
     # The unanswered one is past its breach and its escalation step: so is the answered one, written earlier.
-    wait_for(lambda: len(about(slack, "C0MANAGERS", late)) == 2, 20, message="the late ticket's breach and step")
+    wait_for(lambda: len(about(slack, "C0MANAGERS", late)) == 2, 20, message="the late one's breach and step")
     time.sleep(1)
     ours = [m["text"][:1] for m in slack.thread("C0IPHONE", msg["ts"])[1:] if m.get("bot_id")]
     assert ours == ["✅"], "the bot said nothing but the sent note"

@@ -7,6 +7,7 @@ explicit `now`, so every test reads as a timeline.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -23,7 +24,6 @@ from bot.routing import parse_routing
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.x_api import XStandIn
 from bot.settings import load_settings
-from tests.e2e.test_spine import flat
 
 KST = ZoneInfo("Asia/Seoul")
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=KST)  # a Wednesday, inside office hours
@@ -145,7 +145,7 @@ def test_a_tweet_first_seen_after_its_deadline_gets_no_reminder_only_the_breach(
 
 
 def test_business_hours_reminders_are_only_set_inside_them(ctx, x):
-    # Office (8 business hours, 09-18 weekdays): a Friday 19:00 tweet is due Monday 17:00; 50% is Monday 13:00.
+    # Office (8 business hours, 09-18 weekdays): a Friday 19:00 tweet is due Monday 17:00, 50% at 13:00.
     friday = datetime(2026, 3, 6, 19, 0, tzinfo=KST)
     ticket = post(ctx, x, "기업 회선 문의", created=friday)
     monday = datetime(2026, 3, 9, tzinfo=KST)
@@ -229,10 +229,10 @@ def test_a_breach_calls_the_leads_and_the_managers_and_flags_the_ticket(ctx, x, 
     assert run_due(ctx, at(24, minutes=1, seconds=30)) == [("breach", "breached")]  # a worker 90s late
     assert thread(slack, ticket)[-1] == \
         "🚨 <@U0LEAD> SLA 위반: 응답 기한(2026-03-05 10:00)이 1m30s 지났습니다. 확인 부탁드립니다."
-    assert managers(slack) == ["🚨 SLA 위반 · WiBro 고객센터 · @minsu · 기한 2026-03-05 10:00 (standard) · 1m30s 초과"
-                               f"\nhttps://x.com/minsu/status/{ticket.tweet_id}"]
+    assert managers(slack) == ["🚨 SLA 위반 · WiBro 고객센터 · @minsu · 기한 2026-03-05 10:00 (standard) · "
+                               f"1m30s 초과\nhttps://x.com/minsu/status/{ticket.tweet_id}"]
     assert ctx.store.ticket(ticket.tweet_id).breached
-    shown = flat(slack.messages("C0WIBRO")[0])
+    shown = json.dumps(slack.messages("C0WIBRO")[0]["blocks"], ensure_ascii=False)
     assert "open · breached" in shown and "신호가 약해요" in shown
 
 

@@ -1,0 +1,160 @@
+"""`python -m bot bench`: the bot's figures beside the floor of the same work, measured in the same run.
+
+Machines that run this are noisy, so every figure comes with a floor measured moments apart on the same
+machine, and only the ratio is compared with the target. See BENCH.md for what each row measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.bench import data
+from bot.bench.table import Row, machine, markdown, ratio
+
+__all__ = ["main"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    mentions: int
+    relay_rate: float
+    relay_seconds: float
+    routing_departments: int
+    routing_rounds: int
+    report_tickets: int
+    roundtrip_batch: int
+
+
+def sizes(args: argparse.Namespace) -> Sizes:
+    if args.quick:
+        return Sizes(mentions=20, relay_rate=20, relay_seconds=1, routing_departments=500, routing_rounds=2000,
+                     report_tickets=2000, roundtrip_batch=10)
+    return Sizes(mentions=args.mentions, relay_rate=20, relay_seconds=10, routing_departments=500,
+                 routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200)
+
+
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _per_s(value: float) -> str:
+    return f"{value / 1000:,.0f}k/s" if value >= 10_000 else f"{value:,.1f}/s"
+
+
+def routing_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bot.bench import routing
+
+    r = routing.run(s.routing_departments, s.routing_rounds)
+    floor = f"{_per_s(r.floor_per_s)} (normalise + bare automaton)"
+    return [Row(f"routing: Routing.route, {r.departments} departments, Korean", _per_s(r.route_per_s), floor,
+                ratio(r.floor_per_s, r.route_per_s), ">= 100k/s", r.route_per_s >= 100_000),
+            Row("routing: KeywordMatcher.match (bench_matcher)", _per_s(r.matcher_per_s), floor,
+                ratio(r.floor_per_s, r.matcher_per_s), ">= 100k/s", r.matcher_per_s >= 100_000)]
+
+
+def report_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bot.bench import report
+
+    r = report.run(tmp, s.report_tickets)
+    say(f"loaded {r.tickets:,} tickets in {r.load_s:.0f} s")
+    where = f"{r.tickets:,} tickets, {r.today:,} today"
+    return [Row(f"report: today's build + JSON in process ({where})", _ms(r.build_ms),
+                f"{_ms(r.floor_ms)} (ZRANGEBYSCORE + HGETALLs)", ratio(r.build_ms, r.floor_ms), "<= 200 ms",
+                r.build_ms <= 200),
+            Row("report: `python -m bot report --format json`, whole process", _ms(r.cli_ms),
+                f"{_ms(r.cli_floor_ms)} (python -c pass)", ratio(r.cli_ms, r.cli_floor_ms),
+                "<= 200 ms (strict reading)", r.cli_ms <= 200),
+            Row("report: Redis memory per ticket (used_memory delta)", f"{r.bytes_per_ticket:,.0f} B",
+                f"{r.payload_per_ticket:,.0f} B (the keys and values)",
+                ratio(r.bytes_per_ticket, r.payload_per_ticket), "<= 1 KB", r.bytes_per_ticket <= 1024)]
+
+
+def roundtrip_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bot.bench import roundtrips
+
+    r = roundtrips.run(tmp, s.roundtrip_batch)
+    top = ", ".join(f"{name} {calls / r.mentions:.1f}" for name, calls in r.by_command)
+    say(f"Redis commands per mention, most first: {top}")
+    where = f"poll + flush, {r.mentions} mentions"
+    return [Row(f"ingest: Redis commands per mention ({where})", f"{r.commands / r.mentions:.1f}", "-", "-",
+                "-", None),
+            Row(f"ingest: Redis round trips per mention ({where})", f"{r.round_trips / r.mentions:.1f}",
+                f"{r.floor:.2f} (a pipeline per page, one per post)", ratio(r.round_trips / r.mentions, r.floor),
+                "pipelined where it helps", None)]
+
+
+def stack_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bot.bench import ingest, relay
+    from bot.bench.stack import Stack
+
+    depts = data.departments(8, 6)
+    channels = [d.channel for d in depts]
+    stack = Stack(tmp, data.routing_yaml(depts, hold="0s"))
+    try:
+        say("starting redis-server, the stand-ins, and web, worker and cron from the Procfile")
+        stack.start()
+        ingest.warm_up(stack, "처음 멘션입니다")
+        say(f"ingest: {s.mentions} mentions")
+        i = ingest.run(stack, data.mention_texts(depts, s.mentions), set(channels), timeout=60 + s.mentions * 0.2)
+        say(f"relay: {s.relay_rate:g} replies/s for {s.relay_seconds:g} s")
+        r = relay.run(stack, channels, s.relay_rate, s.relay_seconds)
+    finally:
+        stack.stop()
+    per_mention = (i.bot_s / max(1, i.posted)) / (i.floor_s / max(1, i.posted)) if i.floor_s else float("nan")
+    bot = f"{i.bot_s:.2f} s ({i.posted / i.bot_s:,.0f}/s)" if not i.timed_out else \
+        f"timed out: {i.posted}/{i.mentions} in {i.bot_s:.0f} s"
+    keeps_up = r.arrived == r.sent and r.per_s >= 0.95 * r.offered_per_s
+    return [Row(f"ingest: {i.mentions} mentions -> {i.mentions} Slack posts (poll every 1 s)", bot,
+                f"{i.floor_s:.2f} s (bare WebClient, same calls)", f"{per_mention:.1f}x", "<= 1.5x",
+                per_mention <= 1.5 and not i.timed_out),
+            Row(f"relay: {r.offered_per_s:g} replies/s offered, {r.sent} replies", f"{r.per_s:.1f}/s "
+                f"({r.arrived}/{r.sent} on X)", f"{r.offered_per_s:g}/s offered", "-", "keeps up", keeps_up),
+            Row("relay: p50 signed event -> POST /2/tweets", _ms(r.p50_ms),
+                f"{_ms(r.floor_p50_ms)} (bare tweepy create_tweet)", ratio(r.p50_ms, r.floor_p50_ms), "-", None),
+            Row("relay: p99 signed event -> POST /2/tweets", _ms(r.p99_ms),
+                f"{_ms(r.floor_p99_ms)} (bare tweepy create_tweet)", ratio(r.p99_ms, r.floor_p99_ms), "<= 250 ms",
+                r.p99_ms <= 250 and r.arrived == r.sent)]
+
+
+FIGURES: list[tuple[str, Callable[[Sizes, Path], list[Row]]]] = [
+    ("routing", routing_rows), ("round trips", roundtrip_rows), ("report", report_rows),
+    ("ingest and relay", stack_rows)]
+
+
+def main(args: argparse.Namespace) -> int:
+    s = sizes(args)
+    started = time.monotonic()
+    rows: list[Row] = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp:
+        for name, figure in FIGURES:
+            say(name)
+            folder = Path(tmp) / name.replace(" ", "-")
+            folder.mkdir()
+            try:
+                rows += figure(s, folder)
+            except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
+                failed = True
+                traceback.print_exc()
+                rows.append(Row(f"{name}: FAILED", f"{type(exc).__name__}: {exc}"[:120], "-", "-", "-", False))
+    print(f"Escalator bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{' (--quick: tiny numbers)' if args.quick else ''}")
+    print(f"Machine: {machine()}")
+    print()
+    print(markdown(rows))
+    print()
+    missed = [r.figure for r in rows if r.met is False]
+    print(f"{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else "") +
+          f". Took {time.monotonic() - started:.0f} s.")
+    return 1 if failed else 0

@@ -1,0 +1,175 @@
+"""Figures a person asks for inside Slack: `/sla [department] [today|week]` and the App Home tab.
+
+Both read the report's own figures (bot.flows.report.summarize), so Slack, the CLI report and the daily
+summary never disagree. The App Home lists open tickets whose clock started in the last OPEN_LOOKBACK.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.adapters.slack import STATE_ICONS, SlackError, local_time
+from bot.context import Context
+from bot.domain.text import escape_slack, format_duration, truncate_for_slack
+from bot.domain.tickets import Ticket
+from bot.flows.report import TRIAGE, Window, day_window, summarize
+from bot.messages import t
+
+log = logging.getLogger(__name__)
+
+PERIODS = ("today", "week")
+OPEN_LOOKBACK = timedelta(days=30)
+HOME_TICKETS = 40  # a Home view holds 100 blocks; one permalink call per ticket shown
+
+
+@dataclass(frozen=True)
+class SlaRequest:
+    department: str | None  # None: every department
+    period: str
+
+
+class SlaUsage(ValueError):
+    pass
+
+
+def parse_sla(text: str, known: list[str]) -> SlaRequest:
+    """`[department] [today|week]` in either order; unknown words get the usage or the known departments."""
+    department, period = None, "today"
+    for word in text.split():
+        low = word.lower()
+        if low in PERIODS:
+            period = low
+        elif low in known or low == TRIAGE:
+            department = low
+        elif low in ("help", "도움말"):
+            raise SlaUsage("sla_usage")
+        else:
+            raise SlaUsage(word[:40])
+    return SlaRequest(department, period)
+
+
+def sla_accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any] | None:
+    """The ack of /sla: None (an empty ack) when the summary is on its way, else the problem, privately."""
+    known = [d.id for d in ctx.routing.departments]
+    try:
+        req = parse_sla(command.get("text", ""), known)
+    except SlaUsage as exc:
+        word = str(exc)
+        text = t(ctx.locale, "sla_usage") if word == "sla_usage" else \
+            t(ctx.locale, "unknown_department", name=escape_slack(word),
+              known=", ".join(f"`{k}`" for k in [*known, TRIAGE])) + "\n" + t(ctx.locale, "sla_usage")
+        return {"response_type": "ephemeral", "text": text}
+    from bot import jobs  # jobs imports the flows
+
+    ctx.queue.enqueue(jobs.sla_summary, req.department, req.period, command.get("user_id", ""),
+                      command.get("response_url", ""))
+    return None
+
+
+def window_for(period: str, now: datetime, ctx: Context) -> Window:
+    since, until = day_window(now, ctx.routing.timezone)
+    if period == "week":
+        since = datetime.combine(since.date() - timedelta(days=6), since.timetz())
+    return Window(since, until)
+
+
+def _figures(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
+    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
+    return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
+
+
+def _dept_name(ctx: Context, dept_id: str) -> str:
+    return t(ctx.locale, "triage") if dept_id == TRIAGE else ctx.routing.department(dept_id).name
+
+
+def _dur(ctx: Context, seconds: float | None) -> str:
+    return "-" if seconds is None else format_duration(seconds, ctx.locale)
+
+
+def figure_lines(ctx: Context, data: dict[str, Any], department: str | None = None) -> list[str]:
+    lines = []
+    for d in data["departments"]:
+        if department and d["id"] != department:
+            continue
+        met = "-" if d["sla_met_pct"] is None else f"{d['sla_met_pct']:.1f}%"
+        lines.append(t(ctx.locale, "sla_line", name=escape_slack(_dept_name(ctx, d["id"])), id=d["id"],
+                       received=d["received"], answered=d["answered"], open=d["open"], closed=d["closed"],
+                       breached=d["breached"], p50=_dur(ctx, d["first_response_p50_s"]),
+                       p90=_dur(ctx, d["first_response_p90_s"]), met=met))
+    return lines
+
+
+def sla_text(ctx: Context, department: str | None, period: str, now: datetime) -> str:
+    """The /sla answer: one line per department (or the one asked for), for today or the last 7 days."""
+    window = window_for(period, now, ctx)
+    tz = ctx.routing.timezone
+    data = _figures(ctx, window, now)
+    at = now.astimezone(tz).strftime("%H:%M")
+    if period == "week":
+        title = t(ctx.locale, "sla_title_week", since=window.since.date().isoformat(),
+                  until=(window.until - timedelta(days=1)).date().isoformat(), time=at)
+    else:
+        title = t(ctx.locale, "sla_title_today", date=window.since.date().isoformat(), time=at)
+    lines = figure_lines(ctx, data, department)
+    if department == TRIAGE and not lines:  # triage shows only when it had tickets
+        lines = [t(ctx.locale, "summary_empty")]
+    return "\n".join([title, *lines])
+
+
+# -- App Home ----------------------------------------------------------------------------------------------
+
+def _ticket_line(ctx: Context, ticket: Ticket, now: datetime) -> str:
+    try:
+        link = ctx.slack.permalink(ticket.channel or "", ticket.message_ts or "")
+    except SlackError:
+        link = f"https://x.com/{ticket.author.username or 'i'}/status/{ticket.tweet_id}"
+    late = t(ctx.locale, "home_late", late=format_duration(ticket.late_by(now), ctx.locale)) \
+        if now > ticket.due_at else ""
+    text = truncate_for_slack(escape_slack(" ".join(ticket.text.split())), 80)
+    claimed = f" · <@{ticket.claimed_by}>" if ticket.claimed_by else ""
+    return t(ctx.locale, "home_ticket", icon=STATE_ICONS.get(ticket.state.value, ""),
+             username=escape_slack(ticket.author.username), link=link, text=text,
+             due=local_time(ticket.due_at, ctx.routing.timezone), late=late) + claimed
+
+
+def home_view(ctx: Context, now: datetime) -> dict[str, Any]:
+    """Open tickets by department (soonest due first) and today's figures."""
+    local = now.astimezone(ctx.routing.timezone)
+    today = _figures(ctx, Window(*day_window(now, ctx.routing.timezone)), now)
+    title = t(ctx.locale, "home_today", date=local.date().isoformat(), time=local.strftime("%H:%M"))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": t(ctx.locale, "home_title")}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": "\n".join([f"*{title}*", *figure_lines(ctx, today)])}},
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{t(ctx.locale, 'home_open')}*"}},
+    ]
+    since, until = now - OPEN_LOOKBACK, now + timedelta(days=1)
+    ids = ctx.store.ticket_ids_between(since.timestamp(), until.timestamp())
+    waiting = sorted((x for x in ctx.store.tickets(ids) if x.is_open and x.message_ts),
+                     key=lambda x: x.due_at)
+    if not waiting:
+        none = t(ctx.locale, "home_none")
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": none}]})
+    order = [d.id for d in ctx.routing.departments] + [TRIAGE]
+    shown = 0
+    for dept_id in order:
+        mine = [x for x in waiting if (x.department or TRIAGE) == dept_id]
+        if not mine:
+            continue
+        room = max(0, HOME_TICKETS - shown)
+        lines = [_ticket_line(ctx, x, now) for x in mine[:room]]
+        shown += len(lines)
+        if len(mine) > len(lines):
+            lines.append(t(ctx.locale, "home_more", n=len(mine) - len(lines)))
+        header = f"*{escape_slack(_dept_name(ctx, dept_id))}* ({len(mine)})"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": truncate_for_slack("\n".join([header, *lines]))}})
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def publish_home(ctx: Context, user: str, now: datetime) -> None:
+    ctx.slack.publish_home(user, home_view(ctx, now))
