@@ -43,7 +43,8 @@ def ticket_to_hash(t: Ticket) -> dict[str, str]:
         "message_ts": t.message_ts or "", "clock_start": _iso(t.clock_start),
         "first_response_at": _iso(t.first_response_at), "answered_at": _iso(t.answered_at),
         "breached": "1" if t.breached else "", "claimed_by": t.claimed_by or "", "source": t.source,
-        "escalated_by": t.escalated_by or "", "note": t.note,
+        "escalated_by": t.escalated_by or "", "note": t.note, "opened_at": _iso(t.opened_at),
+        "first_due_at": _iso(t.first_due_at),
     }
 
 
@@ -62,6 +63,7 @@ def hash_to_ticket(h: dict[str, str]) -> Ticket:
         answered_at=_dt(h.get("answered_at")), breached=bool(h.get("breached")),
         claimed_by=h.get("claimed_by") or None, source=h.get("source", "x"),
         escalated_by=h.get("escalated_by") or None, note=h.get("note", ""),
+        opened_at=_dt(h.get("opened_at")), first_due_at=_dt(h.get("first_due_at")),
     )
 
 
@@ -167,6 +169,12 @@ class Store:
     def ticket_ids_between(self, since: float, until: float) -> list[str]:
         """Tickets whose clock started in [since, until): the report's index, never a scan of every key."""
         return list(self.r.zrangebyscore(P + "idx:created", since, f"({until}"))
+
+    def mark_breached(self, tweet_id: str) -> bool:
+        """Flag a first-response breach without rewriting the ticket (a reply may be saving it right now)."""
+        script = ("if redis.call('hget', KEYS[1], 'first_response_at') then return 0 end "
+                  "redis.call('hset', KEYS[1], 'breached', '1') return 1")
+        return bool(self.r.eval(script, 1, P + "t:" + tweet_id))
 
     def ticket_exists(self, tweet_id: str) -> bool:
         return bool(self.r.exists(P + "t:" + tweet_id))

@@ -70,6 +70,8 @@ class Ticket:
     source: str = "x"  # "x" (polled) or "escalate" (made by hand)
     escalated_by: str | None = None
     note: str = ""
+    opened_at: datetime | None = None  # start of the first-response clock; never moves (None: created_at)
+    first_due_at: datetime | None = None  # the first-response deadline; never moves (None: due_at)
 
     @property
     def is_open(self) -> bool:
@@ -84,7 +86,12 @@ class Ticket:
     @property
     def clock_origin(self) -> datetime:
         """Where the first-response clock started: the tweet, or the escalation for a hand-made ticket."""
-        return self.clock_start if self.source == "escalate" and self.clock_start else self.created_at
+        return self.opened_at or self.created_at
+
+    @property
+    def first_deadline(self) -> datetime:
+        """The first-response deadline, which a follow-up's next_response clock does not move."""
+        return self.first_due_at or self.due_at
 
     def late_by(self, now: datetime) -> float:
         return max(0.0, (now - self.due_at).total_seconds())
@@ -140,7 +147,8 @@ def transition(ticket: Ticket, event: Event, now: datetime, **data: object) -> T
                        department=str(department) if department else None,
                        channel=str(data["channel"]), message_ts=str(data["ts"]))
     if event is Event.BREACHED:
-        return replace(ticket, breached=True) if ticket.is_open else ticket
+        # `breached` is the first-response SLA; a late answer to a follow-up is announced, not counted here.
+        return replace(ticket, breached=True) if ticket.is_open and ticket.first_response_at is None else ticket
     raise InvalidTransition(f"unknown event {event!r}")
 
 

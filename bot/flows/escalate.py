@@ -143,7 +143,8 @@ def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
     fast = (req.fast or ticket.fast_track) and ctx.routing.fast_track is not None
     policy = ctx.routing.policy_for(dept, fast=fast)
     ticket = replace(ticket, department=department, policy=policy.name, fast_track=fast, source="escalate",
-                     escalated_by=user, note=req.note, clock_start=now, due_at=ctx.clock.due_at(policy, now))
+                     escalated_by=user, note=req.note, clock_start=now, opened_at=now,
+                     due_at=ctx.clock.due_at(policy, now), first_due_at=ctx.clock.due_at(policy, now))
     if not ctx.store.create_tickets([ticket], now.timestamp())[0]:
         # Someone else's /escalate of the same tweet won the race.
         return _existing(ctx, req.tweet_id) or t(ctx.locale, "escalate_exists_unposted")

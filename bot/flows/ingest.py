@@ -24,9 +24,10 @@ UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_
 
 def make_ticket(ctx: Context, m: Mention, now: datetime) -> Ticket:
     route = ctx.routing.route(m.text)
+    due = ctx.clock.due_at(route.policy, m.created_at)
     return Ticket(
-        tweet_id=m.id, text=m.text, author=m.author, created_at=m.created_at,
-        policy=route.policy.name, due_at=ctx.clock.due_at(route.policy, m.created_at),
+        tweet_id=m.id, text=m.text, author=m.author, created_at=m.created_at, opened_at=m.created_at,
+        policy=route.policy.name, due_at=due, first_due_at=due,
         department=route.department.id if route.department else None, fast_track=route.fast_track,
         keywords=route.keywords, conversation_id=m.conversation_id or m.id, clock_start=m.created_at,
     )
@@ -168,8 +169,8 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime) -> int:
             warn = f"⚠️ <#{_channel(ctx, ticket)}>: {exc.error}"
             ts = ctx.slack.post(channel, f"{warn}\n{text}", blocks, metadata=meta)
     ticket = transition(ticket, Event.POSTED, now, channel=channel, ts=ts)
+    timers.on_posted(ctx, ticket, now)  # before mark_posted: a crash in between re-runs both, ids are fixed
     ctx.store.mark_posted(ticket)
-    timers.on_posted(ctx, ticket, now)
     return 1
 
 
@@ -193,7 +194,7 @@ def post_followup(ctx: Context, tweet_id: str, now: datetime) -> int:
     due = ctx.clock.next_response_due(policy, now) if policy.next_response else None
     reopened = transition(parent, Event.FOLLOWUP, now, due_at=due)
     if reopened != parent:
-        ctx.store.save(reopened)
         timers.on_reopened(ctx, reopened, now)
+        ctx.store.save(reopened)
     ctx.store.done_posting("fu:" + tweet_id)
     return 1

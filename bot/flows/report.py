@@ -37,8 +37,8 @@ def breached(t: Ticket, now: datetime) -> bool:
     if t.breached:
         return True
     if t.first_response_at is not None:
-        return t.first_response_at > t.due_at
-    return t.is_open and now > t.due_at
+        return t.first_response_at > t.first_deadline
+    return t.is_open and now > t.first_deadline
 
 
 def report_state(t: Ticket) -> str:
@@ -79,7 +79,7 @@ def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: 
     rows = [{
         "tweet_id": t.tweet_id, "department": t.department or TRIAGE, "sla": t.policy,
         "state": report_state(t), "created_at": t.clock_origin.astimezone(tz).isoformat(),
-        "due_at": t.due_at.astimezone(tz).isoformat(),
+        "due_at": t.first_deadline.astimezone(tz).isoformat(),
         "first_response_s": t.first_response_s, "breached": breached(t, now), "fast_track": t.fast_track,
         "author": t.author.username, "keywords": list(t.keywords),
     } for t in sorted(tickets, key=lambda t: (t.clock_origin, t.tweet_id))]

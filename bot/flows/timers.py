@@ -206,7 +206,8 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
         return "stale"
     flagged = transition(ticket, Event.BREACHED, now)
     if flagged != ticket:
-        ctx.store.save(flagged)
+        ctx.store.mark_breached(tweet_id)
+        ctx.store.count("breaches", ticket.department or "")
     dept = ctx.routing.department(ticket.department) if ticket.department else None
     tz, late = ctx.routing.timezone, _late(ticket, now)
     guard = f"sla:breach:{tweet_id}:{due_at}"

@@ -83,7 +83,8 @@ def link(channel: str, ts: str) -> str:
 
 
 def current(slack, channel: str, ts: str) -> dict:
-    return next(m for m in slack.messages(channel) if m["ts"] == ts)
+    """A message as it is now (top level or in a thread)."""
+    return next(m for top in slack.messages(channel) for m in [top, *top["replies"]] if m["ts"] == ts)
 
 
 def action_ids(msg: dict) -> list[str]:

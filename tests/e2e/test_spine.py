@@ -24,12 +24,15 @@ def ticket_in(slack, channel: str, handle: str) -> dict:
 
 def flat(msg: dict) -> str:
     """Everything a person reads in a message: its text and the text of its blocks."""
-    parts = [msg.get("text", "")]
-    for block in msg.get("blocks") or []:
-        parts.append((block.get("text") or {}).get("text", ""))
-        parts += [f.get("text", "") for f in block.get("fields") or []]
-        parts += [e.get("text", "") for e in block.get("elements") or [] if isinstance(e, dict)]
-    return "\n".join(parts)
+    def texts(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [node["text"]] if isinstance(node.get("text"), str) else \
+                [x for v in node.values() for x in texts(v)]
+        if isinstance(node, list):
+            return [x for v in node for x in texts(v)]
+        return []
+
+    return "\n".join([msg.get("text", "")] + texts(msg.get("blocks") or []))
 
 
 def replies_on_x(x, tweet_id: str) -> list[dict]:

@@ -1,0 +1,47 @@
+"""`python -m bot bench --quick` runs end to end and prints every row, so the bench cannot rot unnoticed.
+
+No figure is checked against its target here: timings belong to the bench's table, not to the test suite.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = [
+    "ingest: 20 mentions -> 20 Slack posts",
+    "relay: 20 replies/s offered",
+    "relay: p50 signed event -> POST /2/tweets",
+    "relay: p99 signed event -> POST /2/tweets",
+    "routing: Routing.route, 500 departments",
+    "routing: KeywordMatcher.match",
+    "report: today's build + JSON in process (2,000 tickets",
+    "report: `python -m bot report --format json`, whole process",
+    "report: Redis memory per ticket",
+    "ingest: Redis commands per mention",
+    "ingest: Redis round trips per mention",
+]
+
+
+def test_quick_bench_prints_the_whole_table() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "bench", "--quick"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert out.startswith("Escalator bench"), out
+    assert "Machine: " in out and "Python 3." in out
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    assert table[0].split("|")[1].strip() == "figure", out
+    for row in ROWS:
+        matching = [line for line in table if row in line]
+        assert len(matching) == 1, f"no row {row!r} in:\n{out}"
+        cells = [c.strip() for c in matching[0].strip("|").split("|")]
+        assert len(cells) == 6 and cells[1] and cells[5] in ("yes", "MISSED", "-"), matching[0]
+    assert "FAILED" not in out, out
+    assert "target(s) missed" in out
