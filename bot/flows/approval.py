@@ -120,9 +120,15 @@ def decide(ctx: Context, decision: str, key: str, user: str, reason: str, now: d
     if relay.state != AWAITING or not ctx.store.once(f"decided:{relay.key}", ttl=DECIDED_TTL_S):
         tell(t(ctx.locale, "approval_done", state=relay.state))
         return "already-decided"
-    if decision == APPROVE:
-        return _approve(ctx, relay, ticket, user, now)
-    return _reject(ctx, relay, ticket, user, reason, now)
+    try:
+        if decision == APPROVE:
+            return _approve(ctx, relay, ticket, user, now)
+        return _reject(ctx, relay, ticket, user, reason, now)
+    except Exception:
+        still = ctx.store.relay(channel, ts)
+        if still is not None and still.state == AWAITING:
+            ctx.store.forget(f"decided:{relay.key}")  # nothing was decided: the lead can click again
+        raise
 
 
 def _close_request(ctx: Context, relay: Relay, ticket: Ticket | None, decided: str,
