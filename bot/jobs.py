@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from rq import Retry
 
 from bot.context import Context, get_context
-from bot.flows import ingest, relay
+from bot.flows import ingest, relay, storm
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ def sweep() -> dict[str, int]:
     """Cron: the safety net. Posts what a dead worker left unposted, sends relays whose timer was lost."""
     ctx = get_context()
     now = _now()
-    return {"posted": ingest.flush_outbox(ctx, now), "relayed": relay.recover(ctx, now)}
+    return {"posted": ingest.flush_outbox(ctx, now), "relayed": relay.recover(ctx, now),
+            "storms_ended": storm.sweep(ctx, now)}
 
 
 def escalate_tweet(tweet_id: str, department: str | None, fast: bool, note: str, user: str,
@@ -146,3 +148,27 @@ def publish_home(user: str) -> None:
     from bot.flows import home
 
     home.publish_home(get_context(), user, _now())
+
+
+BROADCAST_TIMEOUT_S = 6 * 3600  # a paced broadcast to hundreds of people takes a while; it resumes if cut
+
+
+def storm_action(action: str, value: str, user: str) -> str:
+    """A storm button: send (the confirmed broadcast), cancel, or end the storm."""
+    ctx = get_context()
+    if action == "storm_send":
+        return storm.confirm(ctx, value, user, _now())
+    if action == "storm_cancel":
+        return storm.cancel(ctx, value, user)
+    if action == "storm_end":
+        return "ended" if storm.end(ctx, value, _now(), by=user) else "not-active"
+    return "unknown"
+
+
+def storm_broadcast(key: str) -> str:
+    return storm.broadcast(get_context(), key, _now())
+
+
+def schedule_broadcast(ctx: Context, key: str, delay_s: float) -> None:
+    ctx.queue.enqueue_in(timedelta(seconds=delay_s), storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S,
+                         job_id=job_id("bc", key, str(int(time.time() + delay_s))))

@@ -281,6 +281,30 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "home_late": {"ko": " · 🚨 {late} 초과", "en": " · 🚨 {late} late"},
     "home_more": {"ko": "…외 {n}건", "en": "…and {n} more"},
+    "storm_header": {
+        "ko": "🌩️ *{department}: 멘션 폭주* ({topic}) · {count}건 — 스레드에 모아 둡니다. 여기에 답글을 달면 확인 후 모두에게 보냅니다.",
+        "en": "🌩️ *{department}: storm of mentions* ({topic}) · {count} so far — gathered in this thread. A reply here "
+              "goes to all of them after a confirmation.",
+    },
+    "storm_header_ended": {
+        "ko": "🌤️ *{department}: 멘션 폭주 종료* ({topic}) · 총 {count}건",
+        "en": "🌤️ *{department}: storm over* ({topic}) · {count} mentions in all",
+    },
+    "storm_end_button": {"ko": "폭주 종료", "en": "End storm"},
+    "storm_confirm": {
+        "ko": "📣 이 답글을 *{count}명*에게 보낼까요? (각 답글은 고객의 @아이디로 시작합니다)\n>{text}",
+        "en": "📣 Send this reply to *{count} people*? (each starts with the customer's @handle)\n>{text}",
+    },
+    "storm_send_button": {"ko": "{count}명에게 보내기", "en": "Send to {count}"},
+    "storm_cancel_button": {"ko": "취소", "en": "Cancel"},
+    "storm_not_yours": {"ko": "🔒 이 답글의 작성자나 담당자만 보낼 수 있습니다.",
+                        "en": "🔒 Only the author or the department's staff can send this."},
+    "storm_sending": {"ko": "📤 보내는 중: {sent}/{total}", "en": "📤 Sending: {sent}/{total}"},
+    "storm_paused": {"ko": "⏸️ X 한도 때문에 잠시 멈춤: {sent}/{total}", "en": "⏸️ Paused for X's rate limit: {sent}/{total}"},
+    "storm_done": {"ko": "✅ {sent}/{total}명에게 보냈습니다 (실패 {failed})", "en": "✅ Sent to {sent}/{total} (failed: {failed})"},
+    "storm_cancelled": {"ko": "🚫 <@{user}>님이 일괄 답글을 취소했습니다.", "en": "🚫 <@{user}> cancelled the broadcast."},
+    "storm_ended": {"ko": "🌤️ 폭주가 끝났습니다 ({by}). 새 멘션은 다시 하나씩 올라옵니다.",
+                    "en": "🌤️ The storm is over ({by}); new mentions are posted one by one again."},
 }
 
 

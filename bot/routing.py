@@ -78,6 +78,7 @@ class StormConfig:
     threshold: int  # this many mentions ...
     window: timedelta  # ... within this long make a storm,
     quiet: timedelta  # which ends after this long below the threshold
+    pace: timedelta = timedelta(seconds=1)  # between the replies of a broadcast, within X's posting limits
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,7 @@ def _schema() -> dict[str, Field]:
             "threshold": Field(integer(1), required=True),
             "window": Field(positive_duration, required=True),
             "quiet": Field(positive_duration, required=True),
+            "pace": Field(duration),
         })),
         "locale": Field(choice("ko", "en")),
     }

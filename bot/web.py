@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -48,6 +49,12 @@ def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
     @app.event("app_mention")
     def on_app_mention(ack: Ack) -> None:
         ack()
+
+    @app.action(re.compile(r"^storm_(send|cancel|end)$"))
+    def on_storm_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        ctx.queue.enqueue(jobs.storm_action, action["action_id"], action.get("value", ""),
+                          body.get("user", {}).get("id", ""), job_timeout=jobs.BROADCAST_TIMEOUT_S)
 
     from bot import slash  # noqa: PLC0415 - commands register on the app
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 TICKET_EVENT = "escalator_ticket"
 FOLLOWUP_EVENT = "escalator_followup"
+STORM_EVENT = "escalator_storm"
 STATE_ICONS = {"new": "🆕", "open": "🟡", "claimed": "🙋", "pending_send": "⏳", "answered": "✅",
                "closed": "⚪", "awaiting_approval": "🛂"}
 # Interactive elements on the bot's messages; bot/slash.py routes them by these ids.
@@ -262,3 +263,39 @@ class SlackClient:
 
     def publish_home(self, user: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user, view=view)
+
+
+# -- storm mode -------------------------------------------------------------------------------------------
+
+def storm_lines(tickets: Sequence[Ticket]) -> str:
+    """Many mentions in one thread message: a line each, the tweet linked, nothing able to ping."""
+    lines = []
+    for ticket in tickets:
+        text = ticket.text if len(ticket.text) <= 140 else ticket.text[:139] + "…"
+        url = tweet_url(ticket.author.username, ticket.tweet_id)
+        lines.append(f"• <{url}|@{escape_slack(ticket.author.username)}> {escape_slack(text)}")
+    return "\n".join(lines)
+
+
+def storm_header_blocks(locale: str, storm_id: str, department: str, topic: str, count: int, ended: bool
+                        ) -> tuple[str, list[dict[str, Any]]]:
+    key = "storm_header_ended" if ended else "storm_header"
+    text = t(locale, key, department=escape_slack(department), topic=escape_slack(topic or "—"), count=count)
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if not ended:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": "storm_end", "value": storm_id,
+             "text": {"type": "plain_text", "text": t(locale, "storm_end_button")}}]})
+    return text, blocks
+
+
+def storm_confirm_blocks(locale: str, key: str, text: str, count: int) -> tuple[str, list[dict[str, Any]]]:
+    ask = t(locale, "storm_confirm", count=count, text=escape_slack(text))
+    return ask, [
+        {"type": "section", "text": {"type": "mrkdwn", "text": ask}},
+        {"type": "actions", "elements": [
+            {"type": "button", "style": "primary", "action_id": "storm_send", "value": key,
+             "text": {"type": "plain_text", "text": t(locale, "storm_send_button", count=count)}},
+            {"type": "button", "action_id": "storm_cancel", "value": key,
+             "text": {"type": "plain_text", "text": t(locale, "storm_cancel_button")}}]},
+    ]

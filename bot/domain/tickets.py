@@ -72,6 +72,7 @@ class Ticket:
     note: str = ""
     opened_at: datetime | None = None  # start of the first-response clock; never moves (None: created_at)
     first_due_at: datetime | None = None  # the first-response deadline; never moves (None: due_at)
+    storm: str | None = None  # the storm this ticket joined: one thread, answered by one broadcast
 
     @property
     def is_open(self) -> bool:

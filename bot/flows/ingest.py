@@ -11,7 +11,7 @@ from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
-from bot.flows import timers
+from bot.flows import storm, timers
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ def store_mentions(ctx: Context, mentions: list[Mention], now: datetime) -> tupl
         else:
             fresh.append(make_ticket(ctx, m, now))
     created = ctx.store.create_tickets(fresh, now.timestamp())
+    storm.detect(ctx, [x for x, new in zip(fresh, created, strict=True) if new], now)
     added = ctx.store.add_followups(followups, now.timestamp())
     return sum(created), sum(added)
 
@@ -111,7 +112,12 @@ def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0) -
 def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
     """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once."""
     posted = 0
-    for member in ctx.store.pending_posts(limit):
+    members = ctx.store.pending_posts(limit)
+    waiting = ctx.store.tickets([m for m in members if not m.startswith("fu:")])
+    in_storm = {x.tweet_id: x.storm for x in waiting if x.storm}
+    for member in members:
+        if member in in_storm:
+            continue  # shown together in their storm's thread, below
         if not ctx.store.lease("post:" + member, POST_LEASE_S):
             continue  # another worker has it
         try:
@@ -125,6 +131,17 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
             ctx.store.count("failures", "slack_post")
         finally:
             ctx.store.release("post:" + member)
+    for storm_id in dict.fromkeys(in_storm.values()):
+        if storm_id and ctx.store.lease("post-storm:" + storm_id, POST_LEASE_S):
+            try:
+                fresh = [x for x in ctx.store.tickets([k for k, v in in_storm.items() if v == storm_id])
+                         if not x.message_ts]  # read again under the lease: another worker may have shown them
+                posted += storm.post_members(ctx, storm_id, fresh, now) if fresh else 0
+            except SlackError as exc:
+                log.error("Slack post for storm %s failed, will retry: %s", storm_id, exc)
+                ctx.store.count("failures", "slack_post")
+            finally:
+                ctx.store.release("post-storm:" + storm_id)
     return posted
 
 

@@ -48,6 +48,10 @@ def _refusal(ctx: Context, text: str) -> tuple[str, str | None]:
 def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text: str, now: datetime) -> str:
     """A person wrote in a ticket's thread. Returns what happened, for logs and tests."""
     ticket_id = ctx.store.ticket_for_thread(channel, thread_ts)
+    if ticket_id and ticket_id.startswith("storm:"):
+        from bot.flows import storm
+
+        return storm.on_reply(ctx, ticket_id[6:], channel, thread_ts, ts, user, text, now)
     ticket = ctx.store.ticket(ticket_id) if ticket_id else None
     if ticket is None:
         return "not-a-ticket"

@@ -7,6 +7,9 @@ Procfile processes; what people see is read back from the Slack and X stand-ins.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +20,7 @@ from bot.messages import t
 from bot.sandbox.slack_events import VERIFICATION_TOKEN
 from bot.sandbox.slack_workspace import APP_ID, TEAM_ID
 from tests.e2e.test_spine import ACCOUNT, replies_on_x, ticket_in
-from tests.harness import wait_for
+from tests.harness import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +50,8 @@ def flat(msg: dict) -> str:
     def texts(node: Any) -> list[str]:
         if isinstance(node, dict):
             own = [node["text"]] if isinstance(node.get("text"), str) else []
-            return own + [s for k, v in node.items() if k != "text" or not isinstance(v, str) for s in texts(v)]
+            rest = [v for k, v in node.items() if k != "text" or not isinstance(v, str)]
+            return own + texts(rest)
         if isinstance(node, list):
             return [s for item in node for s in texts(item)]
         return []
@@ -88,7 +92,8 @@ def current(slack, channel: str, ts: str) -> dict:
 
 
 def action_ids(msg: dict) -> list[str]:
-    return [e.get("action_id") for b in msg.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]]
+    rows = [b for b in msg.get("blocks") or [] if b["type"] == "actions"]
+    return [e.get("action_id") for b in rows for e in b["elements"]]
 
 
 def thread_has(slack, channel: str, ts: str, *needles: str, timeout: float = 10) -> dict:
@@ -140,7 +145,8 @@ def test_escalate_refusals_each_say_what_to_do_and_make_nothing(start_bot, slack
     tweet_id = customer_tweet(x, "와이브로 끊겨요", "flaky")
 
     outsider = acked(slack.slash_command("/escalate", tweet_id, user="U0STAFF1"))
-    assert outsider == {"response_type": "ephemeral", "text": t("ko", "escalate_operators_only", who="<@U0OPS1>")}
+    assert outsider == {"response_type": "ephemeral",
+                        "text": t("ko", "escalate_operators_only", who="<@U0OPS1>")}
     empty = acked(slack.slash_command("/escalate", "", user="U0OPS1"))
     assert empty["text"] == t("ko", "escalate_usage")
     not_tweet = acked(slack.slash_command("/escalate", "https://example.com/1 wibro", user="U0OPS1"))
@@ -221,14 +227,16 @@ def test_reassign_moves_the_ticket_with_its_deadline_and_history(start_bot, slac
     sent = wait_for(lambda: replies_on_x(x, tweet_id), 15, message="the reply from the new thread on X")
     shows(slack, "C0WIBRO", new["ts"], "✅ answered")
     time.sleep(1)
-    assert [s["text"] for s in replies_on_x(x, tweet_id)] == [sent[0]["text"]] == ["와이브로 팀입니다. 확인해 드릴게요"]
+    assert [s["text"] for s in replies_on_x(x, tweet_id)] == [sent[0]["text"]]
+    assert sent[0]["text"] == "와이브로 팀입니다. 확인해 드릴게요"
 
 
 # -- reply approval -----------------------------------------------------------------------------------------
 
 def view_submission(slack, user: str, view: dict, reason: str):
     """The signed view_submission Slack sends when a person submits a modal."""
-    submitted = {**view, "state": {"values": {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}}}
+    typed = {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+    submitted = {**view, "state": {"values": typed}}
     payload = {"type": "view_submission", "team": {"id": TEAM_ID, "domain": "sandbox"},
                "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
                "api_app_id": APP_ID, "token": VERIFICATION_TOKEN, "trigger_id": "1.2.3", "view": submitted,
@@ -275,7 +283,7 @@ def test_approval_department_holds_replies_for_a_lead(start_bot, slack, x):
     assert [s["text"] for s in replies_on_x(x, tweet_id)] == ["혜택을 안내해 드릴게요"]
 
 
-# -- /sla and the App Home ------------------------------------------------------------------------------------
+# -- /sla and the App Home ----------------------------------------------------------------------------------
 
 def test_sla_command_and_app_home_show_open_tickets_and_todays_figures(start_bot, slack, x):
     start_bot(ROUTING)
@@ -295,14 +303,23 @@ def test_sla_command_and_app_home_show_open_tickets_and_todays_figures(start_bot
     figures = answer(slack, week)
     assert "`wibro`" in figures and "`iphone`" in figures and "접수 2" in figures and "종료 1" in figures
 
-    home = slack.deliver_event({"type": "app_home_opened", "user": "U0LEAD", "channel": "D0LEAD", "tab": "home",
-                                "event_ts": f"{time.time():.6f}"})
+    home = slack.deliver_event({"type": "app_home_opened", "user": "U0LEAD", "channel": "D0LEAD",
+                                "tab": "home", "event_ts": f"{time.time():.6f}"})
     assert home.status == 200 and home.elapsed < ACK_S
     view = wait_for(lambda: [v for v in slack.views if v["method"] == "views.publish"
                              and v["user_id"] == "U0LEAD"], 10, message="the App Home view")[-1]["view"]
     text = json.dumps(view, ensure_ascii=False)
     assert view["type"] == "home"
-    for expected in ("WiBro 고객센터* (1)", "아이폰 고객센터* (1)", "@open1", "@open2", link("C0WIBRO", first["ts"]),
-                     "종료 1"):
+    for expected in ("WiBro 고객센터* (1)", "아이폰 고객센터* (1)", "@open1", "@open2", "종료 1",
+                     link("C0WIBRO", first["ts"])):
         assert expected in text, expected
     assert "@done1" not in text
+
+
+def test_socket_mode_needs_the_app_token_and_says_so_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-test", ROUTING_FILE=str(ROOT / "tests" / "data" / "routing.yaml"))
+    done = subprocess.run([sys.executable, "-m", "bot", "socket"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["escalator: missing environment variable SLACK_APP_TOKEN"]

@@ -1,0 +1,264 @@
+"""Storm mode: a burst of mentions for one department becomes one thread, answered once for everyone.
+
+Detection: more than storm.threshold new mentions for a department within storm.window. Members are still
+tickets (own SLA clock, own report row), but instead of a post each they appear as compact lines in the storm
+thread, many to a message, so the channel stays readable and Slack's one-message-a-second pace holds.
+A staff reply in the storm thread asks for confirmation (how many people it reaches); once confirmed, it goes
+to every member as a reply starting with the customer's @handle (X refuses identical texts), paced, each
+member sent once, with progress shown in the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.slack import STORM_EVENT, storm_confirm_blocks, storm_header_blocks, storm_lines
+from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
+from bot.context import Context
+from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.tickets import Event, State, Ticket, transition
+from bot.flows import timers
+from bot.messages import t
+
+log = logging.getLogger(__name__)
+
+LINES_PER_MESSAGE = 40  # mentions per thread message: 500 mentions are 13 messages, not 500
+PROGRESS_EVERY = 25
+BROADCAST_LEASE_S = 120
+
+
+def _dept_key(ticket: Ticket) -> str:
+    return ticket.department or "triage"
+
+
+def detect(ctx: Context, tickets: Sequence[Ticket], now: datetime) -> int:
+    """New tickets of a page: those whose department is (or now goes) into a storm join it."""
+    cfg = ctx.routing.storm
+    if cfg is None or not tickets:
+        return 0
+    joined = 0
+    by_dept: dict[str, list[Ticket]] = defaultdict(list)
+    for ticket in tickets:
+        by_dept[_dept_key(ticket)].append(ticket)
+    for dept, items in by_dept.items():
+        stamps = {x.tweet_id: x.created_at.timestamp() for x in items}
+        in_window = ctx.store.storm_rate(dept, stamps, (now - cfg.window).timestamp())
+        storm_id = ctx.store.active_storm(dept)
+        if storm_id is None and in_window > cfg.threshold:
+            storm_id = declare(ctx, dept, topic(items), now)
+        if storm_id:
+            ctx.store.join_storm(storm_id, stamps, now.timestamp())
+            joined += len(items)
+    return joined
+
+
+def topic(tickets: Sequence[Ticket]) -> str:
+    words = Counter(k for x in tickets for k in x.keywords)
+    return ", ".join(k for k, _ in words.most_common(2))
+
+
+def declare(ctx: Context, dept: str, about: str, now: datetime, by: str = "") -> str:
+    """Start a storm for a department (or join the running one); returns its id."""
+    department = None if dept == "triage" else ctx.routing.department(dept)
+    channel = ctx.routing.channel_for(department)
+    storm_id = f"{dept}-{int(now.timestamp())}"
+    active = ctx.store.start_storm(storm_id, dept, channel, about, now.timestamp())
+    if active == storm_id:
+        log.warning("storm declared for %s (%s)%s", dept, about, f" by {by}" if by else "")
+        ctx.store.count("events", "storms")
+    return active
+
+
+def _header(ctx: Context, storm: dict[str, str], count: int) -> tuple[str, list[dict[str, Any]]]:
+    dept = storm["dept"]
+    name = t(ctx.locale, "triage") if dept == "triage" else ctx.routing.department(dept).name
+    return storm_header_blocks(ctx.locale, storm["id"], name, storm.get("topic", ""), count,
+                               ended=storm.get("state") == "ended")
+
+
+def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: datetime) -> int:
+    """Show new members in the storm thread (the header first, once), and record them as posted."""
+    storm = ctx.store.storm(storm_id)
+    channel = storm["channel"]
+    members = ctx.store.storm_members(storm_id)
+    if not storm.get("header_ts"):
+        text, blocks = _header(ctx, storm, len(members))
+        meta = {"event_type": STORM_EVENT, "event_payload": {"storm": storm_id}}
+        header_ts = ctx.slack.post(channel, text, blocks, metadata=meta)
+        ctx.store.update_storm(storm_id, header_ts=header_ts)
+        ctx.store.link_thread(channel, header_ts, "storm:" + storm_id)
+        storm["header_ts"] = header_ts
+    header_ts = storm["header_ts"]
+    for start in range(0, len(tickets), LINES_PER_MESSAGE):
+        batch = tickets[start:start + LINES_PER_MESSAGE]
+        ctx.slack.post(channel, storm_lines(batch), thread_ts=header_ts)
+        posted = [transition(x, Event.POSTED, now, channel=channel, ts=header_ts) for x in batch]
+        for x in posted:
+            timers.on_posted(ctx, x, now)
+        ctx.store.mark_storm_posted(posted)
+    text, blocks = _header(ctx, storm, len(members))
+    ctx.slack.update(channel, header_ts, text, blocks)
+    return len(tickets)
+
+
+def _allowed(ctx: Context, dept: str, channel: str, user: str) -> bool:
+    department = None if dept == "triage" else ctx.routing.department(dept)
+    if department is not None and department.staff is not None:
+        return user in department.staff
+    return ctx.slack.is_member(channel, user)
+
+
+def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str, user: str, text: str,
+             now: datetime) -> str:
+    """A reply in a storm thread: checked, then held for an explicit confirmation."""
+    if is_internal_note(text, ctx.routing.relay.note_prefix):
+        return "note"
+    storm = ctx.store.storm(storm_id)
+    if not _allowed(ctx, storm["dept"], channel, user):
+        ctx.slack.ephemeral(channel, user, t(ctx.locale, "not_staff", department=storm["dept"],
+                                             prefix=ctx.routing.relay.note_prefix), thread_ts=thread_ts)
+        return "not-staff"
+    plain = slack_to_plain(text)
+    members = ctx.store.tickets(ctx.store.storm_members(storm_id))
+    waiting = [m for m in members if m.first_response_at is None and m.state is not State.CLOSED]
+    longest = max((len(m.author.username) for m in waiting), default=15)
+    length = tweet_length(f"@{'x' * longest} {plain}")
+    if not plain.strip() or not length.valid:
+        ctx.slack.post(channel, t(ctx.locale, "too_long", weighted=length.weighted, limit=length.limit,
+                                  over=length.over_by), thread_ts=thread_ts)
+        return "refused"
+    key = f"{storm_id}:{ts}"
+    if not ctx.store.add_broadcast(key, {"storm": storm_id, "text": plain, "user": user, "channel": channel,
+                                         "thread_ts": thread_ts, "created": now.timestamp()}):
+        return "duplicate"
+    text_, blocks = storm_confirm_blocks(ctx.locale, key, plain, len(waiting))
+    ctx.slack.post(channel, text_, blocks, thread_ts=thread_ts)
+    return "confirm"
+
+
+def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
+    bc = ctx.store.broadcast(key)
+    if not bc:
+        return "gone"
+    storm = ctx.store.storm(bc["storm"])
+    if user != bc["user"] and not _allowed(ctx, storm["dept"], bc["channel"], user):
+        ctx.slack.ephemeral(bc["channel"], user, t(ctx.locale, "storm_not_yours"), thread_ts=bc["thread_ts"])
+        return "not-staff"
+    if not ctx.store.broadcast_transition(key, "confirm", "sending"):
+        return "not-waiting"
+    progress = ctx.slack.post(bc["channel"], t(ctx.locale, "storm_sending", sent=0, total="…"),
+                              thread_ts=bc["thread_ts"])
+    ctx.store.set_broadcast(key, progress_ts=progress, confirmed_by=user)
+    return broadcast(ctx, key, now)
+
+
+def cancel(ctx: Context, key: str, user: str) -> str:
+    bc = ctx.store.broadcast(key)
+    if bc and ctx.store.broadcast_transition(key, "confirm", "cancelled"):
+        ctx.slack.post(bc["channel"], t(ctx.locale, "storm_cancelled", user=user), thread_ts=bc["thread_ts"])
+        return "cancelled"
+    return "not-waiting"
+
+
+def broadcast(ctx: Context, key: str, now: datetime) -> str:
+    """Send the confirmed reply to every waiting member, once each; resumable after a crash or a 429."""
+    if not ctx.store.lease("bc:" + key, BROADCAST_LEASE_S):
+        return "busy"
+    try:
+        return _send_all(ctx, key, now)
+    finally:
+        ctx.store.release("bc:" + key)
+
+
+def _send_all(ctx: Context, key: str, now: datetime) -> str:
+    bc = ctx.store.broadcast(key)
+    if bc.get("state") != "sending":
+        return "not-sending"
+    pace = ctx.routing.storm.pace.total_seconds() if ctx.routing.storm else 1.0
+    done = ctx.store.broadcast_sent(key)
+    finished = {k for k, v in done.items() if v.startswith(("sent", "failed"))}
+    todo = [m for m in ctx.store.tickets(ctx.store.storm_members(bc["storm"]))
+            if m.tweet_id not in finished and m.first_response_at is None and m.state is not State.CLOSED]
+    sent = sum(1 for v in done.values() if v.startswith("sent"))
+    total = sent + len(todo)
+    for i, member in enumerate(todo):
+        if i and pace:
+            time.sleep(pace)
+        ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
+        ctx.store.broadcast_mark(key, member.tweet_id, "sending")
+        text = f"@{member.author.username} {bc['text']}"
+        try:
+            tweet_id = ctx.x.reply(text, in_reply_to=member.tweet_id)
+        except DuplicateContent:
+            tweet_id = ""  # X took it before a crash
+        except XRateLimited as exc:
+            from bot import jobs
+
+            wait = max(1.0, (exc.reset_at or time.time() + 60) - time.time() + 1)
+            jobs.schedule_broadcast(ctx, key, wait)
+            _progress(ctx, bc, sent, total, paused=True)
+            return "rate-limited"
+        except XUnavailable:
+            from bot import jobs
+
+            jobs.schedule_broadcast(ctx, key, 30)
+            return "retrying"
+        except XError as exc:
+            ctx.store.broadcast_mark(key, member.tweet_id, f"failed:{exc}")
+            ctx.store.count("failures", "x_broadcast_refused")
+            continue
+        ctx.store.broadcast_mark(key, member.tweet_id, f"sent:{tweet_id}")
+        if tweet_id:
+            ctx.store.link_conversation(tweet_id, member.tweet_id)
+        stamp = datetime.now(now.tzinfo)
+        answered = transition(member, Event.REPLY_SENT, stamp)
+        ctx.store.save(answered)
+        timers.on_answered(ctx, answered, stamp)
+        sent += 1
+        if sent % PROGRESS_EVERY == 0:
+            _progress(ctx, bc, sent, total)
+    ctx.store.broadcast_transition(key, "sending", "done")
+    failed = sum(1 for v in ctx.store.broadcast_sent(key).values() if v.startswith("failed"))
+    _progress(ctx, bc, sent, total, done=True, failed=failed)
+    return "done"
+
+
+def _progress(ctx: Context, bc: dict[str, str], sent: int, total: int, paused: bool = False,
+              done: bool = False, failed: int = 0) -> None:
+    key = "storm_done" if done else "storm_paused" if paused else "storm_sending"
+    text = t(ctx.locale, key, sent=sent, total=total, failed=failed)
+    if bc.get("progress_ts"):
+        ctx.slack.update(bc["channel"], bc["progress_ts"], text)
+    else:
+        ctx.slack.post(bc["channel"], text, thread_ts=bc["thread_ts"])
+
+
+def end(ctx: Context, storm_id: str, now: datetime, by: str = "") -> bool:
+    storm = ctx.store.storm(storm_id)
+    if not storm or not ctx.store.end_storm(storm_id, storm["dept"], now.timestamp()):
+        return False
+    storm["state"] = "ended"
+    if storm.get("header_ts"):
+        text, blocks = _header(ctx, storm, len(ctx.store.storm_members(storm_id)))
+        ctx.slack.update(storm["channel"], storm["header_ts"], text, blocks)
+        ctx.slack.post(storm["channel"], t(ctx.locale, "storm_ended", by=f"<@{by}>" if by else "—"),
+                       thread_ts=storm["header_ts"])
+    return True
+
+
+def sweep(ctx: Context, now: datetime) -> int:
+    """End quiet storms; resume broadcasts whose worker died."""
+    cfg = ctx.routing.storm
+    ended = 0
+    for storm_id in ctx.store.active_storms():
+        storm = ctx.store.storm(storm_id)
+        if cfg and storm and now.timestamp() - float(storm.get("last_at") or 0) > cfg.quiet.total_seconds():
+            ended += end(ctx, storm_id, now)
+    for key in ctx.store.broadcasts_sending():
+        broadcast(ctx, key, now)
+    return ended

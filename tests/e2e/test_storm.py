@@ -1,0 +1,66 @@
+"""Storm mode end to end: 500 mentions in a burst, one thread, one confirmed reply to all 500."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_spine import ACCOUNT
+from tests.harness import wait_for
+
+pytestmark = pytest.mark.slow
+ROUTING = (Path(__file__).resolve().parent.parent / "data" / "routing.yaml").read_text(encoding="utf-8") + """
+storm:
+  threshold: 5
+  window: 10m
+  quiet: 10m
+  pace: 0s
+"""
+BURST = 500
+
+
+def test_a_burst_of_500_becomes_one_thread_and_one_reply_reaches_all_once(start_bot, slack, x):
+    slack.rate_limit_per_channel = 1.0  # Slack's real pace: one message a second per channel
+    try:
+        start_bot(ROUTING)
+        for i in range(3):  # an ordinary morning first: posted one by one
+            x.add_mention(f"@{ACCOUNT} 와이브로 요금 문의 {i}", username=f"calm{i}")
+        wait_for(lambda: len(slack.messages("C0WIBRO")) == 3, 20, message="three ordinary tickets")
+        burst = [x.add_mention(f"@{ACCOUNT} 와이브로 또 먹통이에요 ({i}번째)", username=f"angry{i:03d}")
+                 for i in range(BURST)]
+        header = wait_for(lambda: next((m for m in slack.messages("C0WIBRO") if "🌩️" in m.get("text", "")), None),
+                          60, message="the storm thread")
+
+        def shown() -> int:
+            return sum(m.get("text", "").count("• <https://x.com/angry")
+                       for m in slack.thread("C0WIBRO", header["ts"]))
+
+        wait_for(lambda: shown() == BURST, 120, 0.5, message="all 500 mentions in the storm thread")
+        top_level = slack.messages("C0WIBRO")
+        assert len(top_level) == 4, f"the channel should hold 3 tickets and one storm, not {len(top_level)}"
+        assert len(slack.thread("C0WIBRO", header["ts"])) < 30
+        assert "500" in slack.messages("C0WIBRO")[-1]["text"] or any(
+            "500" in m.get("text", "") for m in top_level), "the header shows the count"
+
+        reply = slack.user_message("C0WIBRO", "불편을 드려 죄송합니다. 강남 일대 기지국을 복구 중입니다.",
+                                   user="U0STAFF1", thread_ts=header["ts"])
+        ask = wait_for(lambda: next((m for m in slack.thread("C0WIBRO", header["ts"])
+                                     if "📣" in m.get("text", "")), None), 15, message="the confirmation step")
+        assert "500" in ask["text"]
+        assert x.posted() == [], "nothing may be sent before the confirmation"
+        delivery = slack.block_action("U0STAFF1", "C0WIBRO", ask["ts"], "storm_send")
+        assert delivery.status == 200 and delivery.elapsed < 3
+        wait_for(lambda: len(x.posted()) >= BURST, 180, 0.5, message="500 replies on X")
+        time.sleep(2)
+    finally:
+        slack.rate_limit_per_channel = None
+    posted = x.posted()
+    assert len(posted) == BURST
+    assert sorted(p["in_reply_to_tweet_id"] for p in posted) == sorted(burst)
+    assert len({p["text"] for p in posted}) == BURST
+    assert all(p["text"].startswith("@angry") and "기지국을 복구 중" in p["text"] for p in posted)
+    assert reply.ts
+    wait_for(lambda: any("✅" in m.get("text", "") and "500/500" in m.get("text", "")
+                         for m in slack.thread("C0WIBRO", header["ts"])), 15, message="the progress line at 500/500")
