@@ -172,3 +172,16 @@ def storm_broadcast(key: str) -> str:
 def schedule_broadcast(ctx: Context, key: str, delay_s: float) -> None:
     ctx.queue.enqueue_in(timedelta(seconds=delay_s), storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S,
                          job_id=job_id("bc", key, str(int(time.time() + delay_s))))
+
+
+def declare_storm(department: str, topic: str, user: str, response_url: str) -> str:
+    """An operator's /escalate storm: the storm thread opens now; new mentions of the department join it."""
+    ctx = get_context()
+    now = _now()
+    storm_id = storm.declare(ctx, department, topic, now, by=user)
+    storm.post_members(ctx, storm_id, [], now)
+    header = ctx.store.storm(storm_id)
+    link = ctx.slack.permalink(header["channel"], header["header_ts"])
+    if response_url:
+        ctx.slack.respond(response_url, f"🌩️ {link}")
+    return storm_id

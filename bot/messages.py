@@ -303,6 +303,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "storm_paused": {"ko": "⏸️ X 한도 때문에 잠시 멈춤: {sent}/{total}", "en": "⏸️ Paused for X's rate limit: {sent}/{total}"},
     "storm_done": {"ko": "✅ {sent}/{total}명에게 보냈습니다 (실패 {failed})", "en": "✅ Sent to {sent}/{total} (failed: {failed})"},
     "storm_cancelled": {"ko": "🚫 <@{user}>님이 일괄 답글을 취소했습니다.", "en": "🚫 <@{user}> cancelled the broadcast."},
+    "storm_off": {"ko": "폭주 모드가 꺼져 있습니다 (routing.yaml에 storm: 섹션이 없음).",
+                  "en": "Storm mode is off (routing.yaml has no storm: section)."},
+    "storm_usage": {"ko": "사용법: `/escalate storm <부서 id> <주제…>` · 부서: {known}",
+                    "en": "Usage: `/escalate storm <department id> <topic…>` · departments: {known}"},
+    "storm_declaring": {"ko": "🌩️ {department} 폭주 스레드를 엽니다…", "en": "🌩️ Opening a storm thread for {department}…"},
     "storm_ended": {"ko": "🌤️ 폭주가 끝났습니다 ({by}). 새 멘션은 다시 하나씩 올라옵니다.",
                     "en": "🌤️ The storm is over ({by}); new mentions are posted one by one again."},
 }

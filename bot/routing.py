@@ -49,6 +49,7 @@ from bot.routing_schema import (
     time_of_day,
     timezone,
     user_id,
+    user_or_group_id,
 )
 
 RESERVED_DEPARTMENT_IDS = frozenset({"fast", "triage"})
@@ -252,7 +253,7 @@ def _schema() -> dict[str, Field]:
             "daily_at": Field(time_of_day),
             "email": Field(list_of(email)),
         })),
-        "operators": Field(_someone("operators", "anyone in the workspace may /escalate")),
+        "operators": Field(_someone("operators", "anyone in the workspace may /escalate", user_or_group_id)),
         "departments": Field(_departments(department), required=True),
         "storm": Field(record(StormConfig, {
             "threshold": Field(integer(1), required=True),
@@ -271,10 +272,10 @@ def _department_id(node: Node, path: str) -> str:
     return value
 
 
-def _someone(key: str, absent: str) -> Callable[[Node, str], frozenset[str]]:
+def _someone(key: str, absent: str, ids: Parser = user_id) -> Callable[[Node, str], frozenset[str]]:
     """A set of user ids that may not be empty: an empty list would lock everyone out."""
     message = f"an empty {key} list would let no one in; leave {key} out and {absent}"
-    return lambda node, path: frozenset(list_of(user_id, non_empty=message)(node, path))
+    return lambda node, path: frozenset(list_of(ids, non_empty=message)(node, path))
 
 
 def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, ...]]:

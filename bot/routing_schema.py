@@ -178,6 +178,7 @@ def integer(minimum: int) -> Callable[[Node, str], int]:
 
 
 user_id = pattern(r"[UW][A-Z0-9]+", "a Slack user id like U0123ABCD")
+user_or_group_id = pattern(r"[UWS][A-Z0-9]+", "a Slack user id like U0123ABCD or a user group id like S0123ABCD")
 channel_id = pattern(r"[CG][A-Z0-9]+", "a Slack channel id like C0123ABCD (the id, not the #name)")
 email = pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")
 

@@ -52,7 +52,7 @@ def test_the_shipped_routing_file_loads() -> None:
     assert routing.fast_track is not None and routing.fast_track.keywords == ("개통", "장애")
     assert routing.report.daily_at == time(17, 30)
     assert routing.storm is not None and routing.storm.window == timedelta(minutes=10)
-    assert routing.department("billing").relay_mode is None  # approval is parsed, but not yet acted on
+    assert routing.department("billing").relay_mode == "approve"
     assert routing.source == str(SHIPPED)
 
 

@@ -100,6 +100,9 @@ def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
     user = command.get("user_id", "")
     if may_escalate_now(ctx, user) is False:
         return _ephemeral(t(ctx.locale, "escalate_operators_only", who=_operator_list(ctx)))
+    words = command.get("text", "").split()
+    if words and words[0].lower() == "storm":
+        return _declare_storm(ctx, words[1:], user, command.get("response_url", ""))
     try:
         req = parse(command.get("text", ""), [d.id for d in ctx.routing.departments])
     except UsageError as exc:
@@ -109,6 +112,19 @@ def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
     ctx.queue.enqueue(jobs.escalate_tweet, req.tweet_id, req.department, req.fast, req.note, user,
                       command.get("response_url", ""))
     return _ephemeral(t(ctx.locale, "escalate_accepted", tweet_id=req.tweet_id))
+
+
+def _declare_storm(ctx: Context, words: list[str], user: str, response_url: str) -> dict[str, Any]:
+    """`/escalate storm <department> <topic…>`: an operator calls a storm before the threshold does."""
+    if ctx.routing.storm is None:
+        return _ephemeral(t(ctx.locale, "storm_off"))
+    known = [d.id for d in ctx.routing.departments] + ["triage"]
+    if not words or words[0] not in known:
+        return _ephemeral(t(ctx.locale, "storm_usage", known=known_list(known)))
+    from bot import jobs
+
+    ctx.queue.enqueue(jobs.declare_storm, words[0], " ".join(words[1:]), user, response_url)
+    return _ephemeral(t(ctx.locale, "storm_declaring", department=words[0]))
 
 
 def _existing(ctx: Context, tweet_id: str) -> str | None:

@@ -64,3 +64,21 @@ def test_a_burst_of_500_becomes_one_thread_and_one_reply_reaches_all_once(start_
     assert reply.ts
     wait_for(lambda: any("✅" in m.get("text", "") and "500/500" in m.get("text", "")
                          for m in slack.thread("C0WIBRO", header["ts"])), 15, message="the progress line at 500/500")
+
+
+def test_an_operator_declares_a_storm_and_new_mentions_join_it(start_bot, slack, x):
+    start_bot(ROUTING)
+    delivery = slack.slash_command("/escalate", "storm wibro 강남 기지국 장애", user="U0OPS1", channel="C0TRIAGE")
+    assert delivery.status == 200 and delivery.elapsed < 3
+    header = wait_for(lambda: next((m for m in slack.messages("C0WIBRO") if "🌩️" in m.get("text", "")), None),
+                      20, message="the declared storm thread")
+    assert "강남 기지국 장애" in header["text"]
+    x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요", username="joiner")
+    wait_for(lambda: any("@joiner" in m.get("text", "") for m in slack.thread("C0WIBRO", header["ts"])), 20,
+             message="the mention in the storm thread")
+    assert len(slack.messages("C0WIBRO")) == 1
+    slack.block_action("U0STAFF1", "C0WIBRO", header["ts"], "storm_end")
+    wait_for(lambda: any("🌤️" in m.get("text", "") for m in slack.thread("C0WIBRO", header["ts"])), 15,
+             message="the storm ended by its button")
+    x.add_mention(f"@{ACCOUNT} 와이브로 이제 돼요?", username="after")
+    wait_for(lambda: len(slack.messages("C0WIBRO")) == 2, 20, message="a normal ticket after the storm")
