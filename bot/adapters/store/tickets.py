@@ -1,14 +1,10 @@
-"""Redis keys, and the only place that knows them. Every write that guards a side effect is atomic."""
+"""Ticket keys: creation, the Slack outbox, thread and conversation lookups, guards, the X cursor."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
-
-import redis
 
 from bot.domain.tickets import Author, Mention, State, Ticket
 
@@ -68,41 +64,9 @@ def hash_to_ticket(h: dict[str, str]) -> Ticket:
     )
 
 
-@dataclass
-class Relay:
-    """A staff reply on its way to X: keyed by the Slack message that carries it."""
-
-    channel: str
-    ts: str
-    ticket: str
-    user: str
-    text: str
-    state: str = "pending"  # pending | sending | sent | cancelled | refused | failed
-    send_at: float = 0.0
-    notice_ts: str = ""
-    tweet_id: str = ""
-    detail: str = ""
-    attempts: int = 0
-
-    @property
-    def key(self) -> str:
-        return f"{self.channel}:{self.ts}"
-
-
-def _relay_from(h: dict[str, str]) -> Relay:
-    kw: dict[str, Any] = {f.name: h[f.name] for f in fields(Relay) if f.name in h}
-    kw["send_at"] = float(kw.get("send_at") or 0)
-    kw["attempts"] = int(kw.get("attempts") or 0)
-    return Relay(**kw)
-
-
-class Store:
-    """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True."""
-
-    def __init__(self, r: redis.Redis) -> None:
-        # redis-py's return types are unions of every response shape; with decode_responses they are str.
-        self.r: Any = r
-        self._create = r.register_script(_CREATE)
+class TicketKeys:
+    r: Any
+    _create: Any
 
     # -- tickets -------------------------------------------------------------------------------------
     def create_tickets(self, tickets: Sequence[Ticket], now_ts: float) -> list[bool]:
@@ -266,38 +230,6 @@ class Store:
     def poll_ok(self) -> None:
         self.r.delete(P + "x:pause_until", P + "x:poll_failures")
 
-    # -- relays ------------------------------------------------------------------------------------------
-    def add_relay(self, relay: Relay) -> bool:
-        """Store a new relay unless one exists for that Slack message (Slack retries, duplicate events)."""
-        key = P + "relay:" + relay.key
-        if not self.r.hsetnx(key, "state", relay.state):
-            return False
-        self.save_relay(relay)
-        return True
-
-    def relay(self, channel: str, ts: str) -> Relay | None:
-        h = self.r.hgetall(P + f"relay:{channel}:{ts}")
-        return _relay_from(h) if h and "ticket" in h else None  # type: ignore[arg-type]
-
-    def save_relay(self, relay: Relay) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(P + "relay:" + relay.key, mapping={f.name: str(getattr(relay, f.name)) for f in fields(Relay)})
-        if relay.state in ("pending", "sending"):
-            pipe.zadd(P + "outbox:relay", {relay.key: relay.send_at})
-        else:
-            pipe.zrem(P + "outbox:relay", relay.key)
-        pipe.execute()
-
-    def claim_relay(self, channel: str, ts: str) -> bool:
-        """Move a relay from pending to sending; only one worker wins."""
-        script = "if redis.call('hget', KEYS[1], 'state') == 'pending' then " \
-                 "redis.call('hset', KEYS[1], 'state', 'sending') return 1 end return 0"
-        return bool(self.r.eval(script, 1, P + f"relay:{channel}:{ts}"))
-
-    def due_relays(self, before: float) -> list[tuple[str, str]]:
-        keys = self.r.zrangebyscore(P + "outbox:relay", "-inf", before)
-        return [tuple(k.split(":", 1)) for k in keys]  # type: ignore[misc]
-
     # -- Slack events ------------------------------------------------------------------------------------
     def seen_event(self, event_id: str) -> bool:
         """Slack retries carry the same event_id; one already queued is not queued again."""
@@ -305,129 +237,3 @@ class Store:
 
     def mark_event(self, event_id: str) -> None:
         self.r.set(P + "event:" + event_id, "1", ex=3600)
-
-    # -- storms ---------------------------------------------------------------------------------------------
-    def storm_rate(self, dept: str, stamps: Mapping[str, float], since: float) -> int:
-        """Add mentions to a department's sliding window and count what is in it; one round trip."""
-        key = P + "storm:rate:" + dept
-        pipe = self.r.pipeline(transaction=False)
-        pipe.zadd(key, dict(stamps))
-        pipe.zremrangebyscore(key, "-inf", f"({since}")
-        pipe.zcard(key)
-        pipe.expire(key, 86400)
-        return int(pipe.execute()[2])
-
-    def active_storm(self, dept: str) -> str | None:
-        return self.r.get(P + "storm:active:" + dept)  # type: ignore[no-any-return]
-
-    def start_storm(self, storm_id: str, dept: str, channel: str, topic: str, now_ts: float) -> str:
-        """Make storm_id the department's active storm unless one already is; returns the active one."""
-        if self.r.set(P + "storm:active:" + dept, storm_id, nx=True):
-            self.r.sadd(P + "storms:active", storm_id)
-            self.r.hset(P + "storm:" + storm_id, mapping={
-                "id": storm_id, "dept": dept, "channel": channel, "topic": topic, "started_at": now_ts,
-                "last_at": now_ts, "state": "active"})
-            return storm_id
-        return self.active_storm(dept) or storm_id
-
-    def storm(self, storm_id: str) -> dict[str, str]:
-        return self.r.hgetall(P + "storm:" + storm_id)  # type: ignore[no-any-return]
-
-    def active_storms(self) -> list[str]:
-        return sorted(self.r.smembers(P + "storms:active"))
-
-    def update_storm(self, storm_id: str, **values: str | float) -> None:
-        self.r.hset(P + "storm:" + storm_id, mapping=values)
-
-    def join_storm(self, storm_id: str, stamps: Mapping[str, float], now_ts: float) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.zadd(P + f"storm:{storm_id}:members", dict(stamps))
-        for tweet_id in stamps:
-            pipe.hset(P + "t:" + tweet_id, "storm", storm_id)
-        pipe.hset(P + "storm:" + storm_id, "last_at", now_ts)
-        pipe.execute()
-
-    def storm_members(self, storm_id: str) -> list[str]:
-        return list(self.r.zrange(P + f"storm:{storm_id}:members", 0, -1))
-
-    def end_storm(self, storm_id: str, dept: str, now_ts: float) -> bool:
-        """Atomically end it (once): the active pointer goes only if it still names this storm."""
-        script = ("redis.call('srem', KEYS[3], ARGV[1]) "
-                  "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) "
-                  "redis.call('hset', KEYS[2], 'state', 'ended', 'ended_at', ARGV[2]) return 1 end return 0")
-        return bool(self.r.eval(script, 3, P + "storm:active:" + dept, P + "storm:" + storm_id,
-                                P + "storms:active", storm_id, now_ts))
-
-    def mark_storm_posted(self, tickets: Sequence[Ticket]) -> None:
-        """Storm members are shown as lines in the storm thread: record that, without a thread of their own."""
-        pipe = self.r.pipeline(transaction=True)
-        for t in tickets:
-            pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
-                                                       "message_ts": t.message_ts or ""})
-            pipe.zrem(P + "outbox:post", t.tweet_id)
-        pipe.hincrby(P + "m:events", "storm_members_posted", len(tickets))
-        pipe.execute()
-
-    # -- broadcasts: one staff reply to every member of a storm -------------------------------------------
-    def add_broadcast(self, key: str, values: Mapping[str, str | float]) -> bool:
-        if not self.r.hsetnx(P + "bc:" + key, "state", "confirm"):
-            return False
-        self.r.hset(P + "bc:" + key, mapping=dict(values))
-        return True
-
-    def broadcast(self, key: str) -> dict[str, str]:
-        return self.r.hgetall(P + "bc:" + key)  # type: ignore[no-any-return]
-
-    def set_broadcast(self, key: str, **values: str | float) -> None:
-        self.r.hset(P + "bc:" + key, mapping=values)
-
-    def broadcast_transition(self, key: str, before: str, after: str) -> bool:
-        """Move a broadcast between states atomically; the set of sending ones is kept for the sweeper."""
-        script = ("if redis.call('hget', KEYS[1], 'state') ~= ARGV[1] then return 0 end "
-                  "redis.call('hset', KEYS[1], 'state', ARGV[2]) "
-                  "if ARGV[2] == 'sending' then redis.call('sadd', KEYS[2], ARGV[3]) "
-                  "else redis.call('srem', KEYS[2], ARGV[3]) end return 1")
-        return bool(self.r.eval(script, 2, P + "bc:" + key, P + "bc-sending", before, after, key))
-
-    def broadcasts_sending(self) -> list[str]:
-        return sorted(self.r.smembers(P + "bc-sending"))
-
-    def broadcast_sent(self, key: str) -> dict[str, str]:
-        return self.r.hgetall(P + f"bc:{key}:sent")  # type: ignore[no-any-return]
-
-    def broadcast_mark(self, key: str, tweet_id: str, value: str) -> None:
-        self.r.hset(P + f"bc:{key}:sent", tweet_id, value)
-
-    # -- metrics: counters in Redis, so every process (web, forked jobs, cron) adds to the same figures ------
-    def count(self, metric: str, label: str = "", by: int = 1) -> None:
-        self.r.hincrby(P + "m:" + metric, label, by)
-
-    def counts(self, metric: str) -> dict[str, int]:
-        return {k: int(v) for k, v in self.r.hgetall(P + "m:" + metric).items()}
-
-    def counts_float(self, metric: str) -> dict[str, float]:
-        return {k: float(v) for k, v in self.r.hgetall(P + "m:" + metric).items()}
-
-    def observe(self, metric: str, value: float, buckets: Sequence[float]) -> None:
-        """A histogram observation: one pipeline, cumulative buckets as Prometheus wants them."""
-        pipe = self.r.pipeline(transaction=False)
-        for le in buckets:
-            if value <= le:
-                pipe.hincrby(P + "m:" + metric, f"le:{le}", 1)
-        pipe.hincrby(P + "m:" + metric, "le:+Inf", 1)
-        pipe.hincrbyfloat(P + "m:" + metric, "sum", value)
-        pipe.execute()
-
-    def outbox_sizes(self) -> dict[str, int]:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.zcard(P + "outbox:post")
-        pipe.zcard(P + "outbox:relay")
-        posts, relays = pipe.execute()
-        return {"slack_posts": int(posts), "replies": int(relays)}
-
-    # -- misc ---------------------------------------------------------------------------------------------
-    def push_log(self, kind: str, item: dict[str, Any], keep: int = 1000) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.lpush(P + "log:" + kind, json.dumps(item, ensure_ascii=False))
-        pipe.ltrim(P + "log:" + kind, 0, keep - 1)
-        pipe.execute()

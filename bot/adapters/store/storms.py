@@ -1,0 +1,105 @@
+"""Storm keys: the sliding window per department, storms and their members, broadcasts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.adapters.store.tickets import P
+from bot.domain.tickets import Ticket
+
+
+class StormKeys:
+    r: Any
+
+    # -- storms ---------------------------------------------------------------------------------------------
+    def storm_rate(self, dept: str, stamps: Mapping[str, float], since: float) -> int:
+        """Add mentions to a department's sliding window and count what is in it; one round trip."""
+        key = P + "storm:rate:" + dept
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zadd(key, dict(stamps))
+        pipe.zremrangebyscore(key, "-inf", f"({since}")
+        pipe.zcard(key)
+        pipe.expire(key, 86400)
+        return int(pipe.execute()[2])
+
+    def active_storm(self, dept: str) -> str | None:
+        return self.r.get(P + "storm:active:" + dept)  # type: ignore[no-any-return]
+
+    def start_storm(self, storm_id: str, dept: str, channel: str, topic: str, now_ts: float) -> str:
+        """Make storm_id the department's active storm unless one already is; returns the active one."""
+        if self.r.set(P + "storm:active:" + dept, storm_id, nx=True):
+            self.r.sadd(P + "storms:active", storm_id)
+            self.r.hset(P + "storm:" + storm_id, mapping={
+                "id": storm_id, "dept": dept, "channel": channel, "topic": topic, "started_at": now_ts,
+                "last_at": now_ts, "state": "active"})
+            return storm_id
+        return self.active_storm(dept) or storm_id
+
+    def storm(self, storm_id: str) -> dict[str, str]:
+        return self.r.hgetall(P + "storm:" + storm_id)  # type: ignore[no-any-return]
+
+    def active_storms(self) -> list[str]:
+        return sorted(self.r.smembers(P + "storms:active"))
+
+    def update_storm(self, storm_id: str, **values: str | float) -> None:
+        self.r.hset(P + "storm:" + storm_id, mapping=values)
+
+    def join_storm(self, storm_id: str, stamps: Mapping[str, float], now_ts: float) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zadd(P + f"storm:{storm_id}:members", dict(stamps))
+        for tweet_id in stamps:
+            pipe.hset(P + "t:" + tweet_id, "storm", storm_id)
+        pipe.hset(P + "storm:" + storm_id, "last_at", now_ts)
+        pipe.execute()
+
+    def storm_members(self, storm_id: str) -> list[str]:
+        return list(self.r.zrange(P + f"storm:{storm_id}:members", 0, -1))
+
+    def end_storm(self, storm_id: str, dept: str, now_ts: float) -> bool:
+        """Atomically end it (once): the active pointer goes only if it still names this storm."""
+        script = ("redis.call('srem', KEYS[3], ARGV[1]) "
+                  "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) "
+                  "redis.call('hset', KEYS[2], 'state', 'ended', 'ended_at', ARGV[2]) return 1 end return 0")
+        return bool(self.r.eval(script, 3, P + "storm:active:" + dept, P + "storm:" + storm_id,
+                                P + "storms:active", storm_id, now_ts))
+
+    def mark_storm_posted(self, tickets: Sequence[Ticket]) -> None:
+        """Storm members are shown as lines in the storm thread: record that, without a thread of their own."""
+        pipe = self.r.pipeline(transaction=True)
+        for t in tickets:
+            pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
+                                                       "message_ts": t.message_ts or ""})
+            pipe.zrem(P + "outbox:post", t.tweet_id)
+        pipe.hincrby(P + "m:events", "storm_members_posted", len(tickets))
+        pipe.execute()
+
+    # -- broadcasts: one staff reply to every member of a storm -------------------------------------------
+    def add_broadcast(self, key: str, values: Mapping[str, str | float]) -> bool:
+        if not self.r.hsetnx(P + "bc:" + key, "state", "confirm"):
+            return False
+        self.r.hset(P + "bc:" + key, mapping=dict(values))
+        return True
+
+    def broadcast(self, key: str) -> dict[str, str]:
+        return self.r.hgetall(P + "bc:" + key)  # type: ignore[no-any-return]
+
+    def set_broadcast(self, key: str, **values: str | float) -> None:
+        self.r.hset(P + "bc:" + key, mapping=values)
+
+    def broadcast_transition(self, key: str, before: str, after: str) -> bool:
+        """Move a broadcast between states atomically; the set of sending ones is kept for the sweeper."""
+        script = ("if redis.call('hget', KEYS[1], 'state') ~= ARGV[1] then return 0 end "
+                  "redis.call('hset', KEYS[1], 'state', ARGV[2]) "
+                  "if ARGV[2] == 'sending' then redis.call('sadd', KEYS[2], ARGV[3]) "
+                  "else redis.call('srem', KEYS[2], ARGV[3]) end return 1")
+        return bool(self.r.eval(script, 2, P + "bc:" + key, P + "bc-sending", before, after, key))
+
+    def broadcasts_sending(self) -> list[str]:
+        return sorted(self.r.smembers(P + "bc-sending"))
+
+    def broadcast_sent(self, key: str) -> dict[str, str]:
+        return self.r.hgetall(P + f"bc:{key}:sent")  # type: ignore[no-any-return]
+
+    def broadcast_mark(self, key: str, tweet_id: str, value: str) -> None:
+        self.r.hset(P + f"bc:{key}:sent", tweet_id, value)
