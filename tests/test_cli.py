@@ -1,0 +1,75 @@
+"""`python -m bot` as an operator runs it: check and report, through the contract's environment only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.domain.tickets import Author, Ticket
+from tests.harness import make_context
+
+ROOT = Path(__file__).resolve().parent.parent
+CREDS = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "X_API_KEY": "k", "X_API_SECRET": "s",
+         "X_ACCESS_TOKEN": "a", "X_ACCESS_TOKEN_SECRET": "as"}
+
+
+def bot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "ROUTING"))}
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env={**base, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_check_passes_with_the_shipped_routing_and_credentials(redis_url):
+    done = bot("check", REDIS_URL=redis_url, **CREDS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "routing.yaml: ok (4 departments" in done.stdout
+
+
+def test_check_names_the_missing_variable():
+    done = bot("check", REDIS_URL="redis://127.0.0.1:1/0", **{k: v for k, v in CREDS.items() if k != "X_API_KEY"})
+    assert done.returncode == 1
+    assert "missing environment variable X_API_KEY" in done.stdout
+
+
+def test_check_refuses_a_broken_routing_file_naming_file_line_and_key(tmp_path):
+    broken = tmp_path / "routing.yaml"
+    broken.write_text((ROOT / "routing.yaml").read_text(encoding="utf-8").replace("sla: office", "sla: offfice"),
+                      encoding="utf-8")
+    done = bot("check", ROUTING_FILE=str(broken), **CREDS)
+    assert done.returncode == 2
+    line = done.stderr.strip().splitlines()[-1]
+    expected_line = next(i for i, text in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1)
+                         if "offfice" in text)
+    assert f"{broken}:{expected_line}: departments[2].sla: unknown policy 'offfice'" in line, line
+
+
+def test_report_json_has_the_contract_shape_and_numbers(redis_url, slack, x):
+    ctx = make_context(redis_url, slack, x, ROOT / "routing.yaml")
+    now = datetime.now(UTC)
+    base = now.astimezone(ctx.routing.timezone).replace(hour=0, minute=30)
+    answered = Ticket("11", "와이브로", Author("1", "a"), base, "standard", base + timedelta(hours=24),
+                      department="wibro", opened_at=base, first_due_at=base + timedelta(hours=24))
+    late = Ticket("12", "와이브로", Author("2", "b"), base, "standard", base + timedelta(minutes=1),
+                  department="wibro", opened_at=base, first_due_at=base + timedelta(minutes=1))
+    ctx.store.create_tickets([answered, late], now.timestamp())
+    from dataclasses import replace
+
+    from bot.domain.tickets import State
+    ctx.store.save(replace(answered, state=State.ANSWERED, first_response_at=base + timedelta(seconds=840)))
+    done = bot("report", "--format", "json", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) >= {"window", "departments", "tickets"}
+    assert datetime.fromisoformat(data["window"]["since"]).utcoffset() == timedelta(hours=9)
+    wibro = next(d for d in data["departments"] if d["id"] == "wibro")
+    assert (wibro["received"], wibro["answered"], wibro["open"], wibro["breached"]) == (2, 1, 1, 1)
+    assert wibro["first_response_p50_s"] == 840.0 and wibro["sla_met_pct"] == 50.0
+    row = next(t for t in data["tickets"] if t["tweet_id"] == "11")
+    assert row["first_response_s"] == 840.0 and row["state"] == "answered" and row["breached"] is False
+    csv = bot("report", "--format", "csv", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"))
+    assert csv.stdout.splitlines()[0].startswith("tweet_id,department,sla,state")
+    assert len(csv.stdout.splitlines()) == 3
