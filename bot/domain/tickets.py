@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class State(str, Enum):
+class State(StrEnum):
     NEW = "new"  # stored, not yet in Slack
     OPEN = "open"  # in Slack, waiting for an answer
     CLAIMED = "claimed"  # someone said they are on it
@@ -17,7 +17,7 @@ class State(str, Enum):
     CLOSED = "closed"  # resolved without a reply
 
 
-class Event(str, Enum):
+class Event(StrEnum):
     POSTED = "posted"
     CLAIMED = "claimed"
     REPLY_QUEUED = "reply_queued"

@@ -18,10 +18,10 @@ from bot.metrics import RELAY_BUCKETS
 
 log = logging.getLogger(__name__)
 
-STALE_SENDING_S = 90
+STALE_SENDING_S = 90  # a relay 'sending' this long ago belongs to a worker that died
 MEASURABLE_CHARS = 2000
 BACKOFF_S = (5, 15, 60, 120, 300, 600)  # X 5xx and timeouts: then the reply is reported as failed
-LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer (a dead worker)  # a relay 'sending' this long ago belongs to a worker that died
+LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer (a dead worker)
 
 
 def _allowed(ctx: Context, ticket: Ticket, channel: str, user: str) -> bool:
