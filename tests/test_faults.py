@@ -251,3 +251,17 @@ def test_without_a_staff_list_only_channel_members_can_answer(ctx, slack, x):
     assert relay.on_reply(ctx, "C0WIBRO", ticket.message_ts, "1700000002.000002", "U0MEMBER", "답변입니다", t0) \
         == "sent"
     assert [t["text"] for t in x.posted()] == ["답변입니다"]
+
+
+def test_a_poll_that_dies_mid_page_skips_nothing_and_doubles_nothing(ctx, slack, x):
+    for i in range(150):  # two pages of 100
+        x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"page{i}")
+    t0 = now()
+    user_id, _ = ctx.account()
+    first_page = next(ctx.x.mention_pages(user_id, ctx.store.since_id()))
+    ingest.store_mentions(ctx, first_page.mentions, t0)  # stored, then the worker died: cursor not moved
+    assert ctx.store.since_id() is None
+    poll_and_post(ctx, t0 + timedelta(seconds=1))
+    posts = slack.messages("C0IPHONE")
+    assert len(posts) == 150 and len({p["text"] for p in posts}) == 150
+    assert ctx.store.since_id() == max((m.id for m in first_page.mentions), key=int)
