@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
-from rq import Queue
 
-from bot.adapters.slack import SlackClient
 from bot.adapters.store import Store
-from bot.adapters.x import XClient
 from bot.domain.sla import Clock
 from bot.routing import Routing, load_routing
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # imported when first used: `python -m bot report` needs neither Slack, X nor RQ
+    from rq import Queue
+
+    from bot.adapters.slack import SlackClient
+    from bot.adapters.x import XClient
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +38,22 @@ class Context:
 
     @cached_property
     def queue(self) -> Queue:
+        from rq import Queue
+
         # RQ stores pickled job data, so it needs a connection without decode_responses.
         return Queue(QUEUE, connection=redis.Redis.from_url(self.settings.redis_url))
 
     @cached_property
     def slack(self) -> SlackClient:
+        from bot.adapters.slack import SlackClient
+
         self.settings.require("SLACK_BOT_TOKEN")
         return SlackClient(self.settings.slack_bot_token or "", self.settings.slack_api_url)
 
     @cached_property
     def x(self) -> XClient:
+        from bot.adapters.x import XClient
+
         return XClient(self.settings)
 
     @cached_property

@@ -1,7 +1,9 @@
 """Settings module for `rq worker -c bot.rq_settings` and `rq cron -c bot.rq_settings`.
 
-The worker's parent imports this before forking, so each job starts with slack_sdk, tweepy and the flows
-already loaded (a bare forking worker re-imports them per job: about one job a second).
+The worker (rq's SimpleWorker: no fork per job) imports the bot once, here, so jobs find slack_sdk, tweepy,
+the flows and a parsed routing.yaml already loaded: a forking worker paid ~25 ms a job, a bare one re-imported
+everything per job (about one job a second). Jobs are idempotent and their work is kept in Redis outboxes, so
+a crash of the one process loses nothing; the process manager restarts it.
 """
 
 from __future__ import annotations

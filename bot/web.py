@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qs

@@ -19,6 +19,7 @@ ROWS = [
     "relay: 20 replies/s offered",
     "relay: p50 signed event -> POST /2/tweets",
     "relay: p99 signed event -> POST /2/tweets",
+    "relay: ceiling (60/s offered",
     "routing: Routing.route, 500 departments",
     "routing: KeywordMatcher.match",
     "report: today's build + JSON in process (2,000 tickets",

@@ -105,5 +105,4 @@ def ticket_commands(t: Ticket) -> list[tuple[str, ...]]:
     flat += ["post_attempts", "1"]  # Store.post_attempt counts the one post
     return [("HSET", P + "t:" + t.tweet_id, *flat),
             ("ZADD", P + "idx:created", str(t.clock_origin.timestamp()), t.tweet_id),
-            ("SET", P + "conv:" + (t.conversation_id or t.tweet_id), t.tweet_id),
-            ("SET", P + f"thread:{t.channel}:{t.message_ts}", t.tweet_id)]
+            ("HSET", P + f"threads:{t.channel}", t.message_ts or "", t.tweet_id)]

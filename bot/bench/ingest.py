@@ -19,6 +19,7 @@ class IngestResult:
     mentions: int
     posted: int
     bot_s: float  # mentions available on X -> last of them posted in Slack (timed out: until the deadline)
+    poll_wait_s: float  # of which: until the bot's next read of the mentions (X_POLL_SECONDS bounds it)
     floor_s: float  # the same chat.postMessage calls, made by a bare WebClient, one after another
     timed_out: bool
 
@@ -48,7 +49,11 @@ def warm_up(stack: Stack, text: str) -> None:
 
 
 def run(stack: Stack, texts: list[str], channels: set[str], timeout: float) -> IngestResult:
+    """The mentions arrive just after a poll, so they wait almost X_POLL_SECONDS for the next: the worst case,
+    the same in every run."""
     before = len(_ticket_calls(stack))
+    polls = len(stack.x.polls)
+    wait_for(lambda: len(stack.x.polls) > polls, 30, 0.005, "a poll of the mentions")
     started = time.time()
     ids = {stack.x.add_mention(text, username=f"customer{n % 200}", name=f"고객 {n % 200}", followers=n)
            for n, text in enumerate(texts)}
@@ -62,7 +67,8 @@ def run(stack: Stack, texts: list[str], channels: set[str], timeout: float) -> I
     timed_out = posted < len(texts)
     finished = time.time() if timed_out else _last_post_time(stack, channels | {"C0TRIAGE"}, ids)
     calls = _ticket_calls(stack)[before:]
-    return IngestResult(len(texts), posted, finished - started, floor(stack, calls), timed_out)
+    poll_wait = next((at for at in stack.x.polls if at >= started), finished) - started
+    return IngestResult(len(texts), posted, finished - started, poll_wait, floor(stack, calls), timed_out)
 
 
 def floor(stack: Stack, calls: list[dict[str, Any]]) -> float:

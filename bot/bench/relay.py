@@ -41,7 +41,8 @@ def _threads(stack: Stack, channels: list[str], count: int) -> list[tuple[str, s
         for channel, stamps in per_channel.items():
             if stamps and len(found) < count:
                 found.append((channel, stamps.pop()))
-    return found
+    # Fewer tickets than replies: staff answer some tickets twice, as they do.
+    return [found[i % len(found)] for i in range(count)] if found else []
 
 
 def _paced(rate: float, count: int, action: object) -> None:
@@ -55,31 +56,49 @@ def _paced(rate: float, count: int, action: object) -> None:
             pool.submit(action, i)  # type: ignore[arg-type]
 
 
-def run(stack: Stack, channels: list[str], rate: float, seconds: float, timeout: float = 30) -> RelayResult:
-    count = max(1, int(rate * seconds))
-    threads = _threads(stack, channels, count)
-    rng = random.Random(5)
-    texts = [reply_text(rng, i) for i in range(len(threads))]
+@dataclass(frozen=True)
+class _Offered:
+    sent: int
+    arrived: int
+    per_s: float
+    latencies_ms: list[float]
+
+
+def _offer(stack: Stack, channels: list[str], rate: float, seconds: float, first: int, timeout: float) -> _Offered:
+    """Staff replies at `rate` for `seconds`, each a signed event; when each reached X as POST /2/tweets."""
+    threads = _threads(stack, channels, max(1, int(rate * seconds)))
+    rng = random.Random(first)
+    texts = [reply_text(rng, first + i) for i in range(len(threads))]
     sent_at: dict[str, float] = {}
-    for channel in channels:
-        stack.slack.set_members(channel, [STAFF])  # departments without a staff list ask Slack
 
     def reply(i: int) -> None:
         channel, thread_ts = threads[i]
         sent_at[texts[i]] = time.time()
         stack.slack.user_message(channel, texts[i], user=STAFF, thread_ts=thread_ts)
 
-    first_arrival = len(stack.x.arrivals)
+    before = len(stack.x.arrivals)
     _paced(rate, len(threads), reply)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and len(stack.x.arrivals) - first_arrival < len(threads):
+    while time.monotonic() < deadline and len(stack.x.arrivals) - before < len(threads):
         time.sleep(0.05)
-    arrivals = {text: at for at, text in stack.x.arrivals[first_arrival:] if text in sent_at}
-    latencies = [(at - sent_at[text]) * 1000 for text, at in arrivals.items()]
-    span = (max(arrivals.values()) - min(sent_at.values())) if arrivals else float("nan")
-    floor_p50, floor_p99 = floor(stack, rate, len(threads))
-    return RelayResult(rate, len(threads), len(arrivals), len(arrivals) / span if arrivals else 0.0,
-                       percentile(latencies, 50), percentile(latencies, 99), floor_p50, floor_p99)
+    arrivals = {text: at for at, text in stack.x.arrivals[before:] if text in sent_at}
+    span = max(arrivals.values()) - min(sent_at.values()) if arrivals else 0.0
+    return _Offered(len(threads), len(arrivals), len(arrivals) / span if span > 0 else 0.0,
+                    [(at - sent_at[text]) * 1000 for text, at in arrivals.items()])
+
+
+def run(stack: Stack, channels: list[str], rate: float, seconds: float, timeout: float = 30) -> RelayResult:
+    for channel in channels:
+        stack.slack.set_members(channel, [STAFF])  # departments without a staff list ask Slack
+    offered = _offer(stack, channels, rate, seconds, 0, timeout)
+    floor_p50, floor_p99 = floor(stack, rate, offered.sent)
+    return RelayResult(rate, offered.sent, offered.arrived, offered.per_s, percentile(offered.latencies_ms, 50),
+                       percentile(offered.latencies_ms, 99), floor_p50, floor_p99)
+
+
+def capacity(stack: Stack, channels: list[str], rate: float, seconds: float, timeout: float = 60) -> float:
+    """Replies per second that reach X when more are offered than the bot can take: its ceiling."""
+    return _offer(stack, channels, rate, seconds, 1_000_000, timeout).per_s
 
 
 def floor(stack: Stack, rate: float, count: int) -> tuple[float, float]:

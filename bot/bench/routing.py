@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -11,20 +12,21 @@ from bot.bench.data import departments, mention_texts, routing_yaml
 from bot.domain.matcher import _automaton_key, bench_matcher
 from bot.routing import parse_routing
 
+ROUNDS = 5
+
 
 @dataclass(frozen=True)
 class RoutingResult:
     departments: int
-    route_per_s: float  # Routing.route: department, fast-track and policy
+    route_per_s: float  # Routing.route: department, fast-track and policy (best of interleaved rounds)
     matcher_per_s: float  # bench_matcher(): KeywordMatcher.match alone
     floor_per_s: float  # normalise + one bare pyahocorasick pass over the same texts, hits discarded
 
 
-def _rate(fn: object, texts: list[str], rounds: int) -> float:
-    call = fn  # type: ignore[assignment]
+def _rate(fn: Callable[[str], object], texts: list[str], rounds: int) -> float:
     started = time.perf_counter()
     for n in range(rounds):
-        call(texts[n % len(texts)])  # type: ignore[operator]
+        fn(texts[n % len(texts)])
     return rounds / (time.perf_counter() - started)
 
 
@@ -42,6 +44,10 @@ def run(count: int = 500, rounds: int = 50_000) -> RoutingResult:
         for _ in automaton.iter(_automaton_key(text)):
             pass
 
-    _rate(routing.route, texts, rounds // 10)  # warm
-    return RoutingResult(count, _rate(routing.route, texts, rounds),
-                         bench_matcher(groups=count, texts=rounds), _rate(bare, texts, rounds))
+    # Interleaved rounds, best of each: a busy neighbour slows one round, not one contestant.
+    best = [0.0, 0.0, 0.0]
+    for _ in range(ROUNDS):
+        rates = (_rate(routing.route, texts, rounds // ROUNDS), bench_matcher(groups=count, texts=rounds // ROUNDS),
+                 _rate(bare, texts, rounds // ROUNDS))
+        best = [max(b, r) for b, r in zip(best, rates, strict=True)]
+    return RoutingResult(count, *best)

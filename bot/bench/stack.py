@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bot.embedded_redis import RedisProcess, free_port, start_redis
 from bot.launcher import procfile
@@ -50,15 +50,18 @@ def no_delay(stand_in: StandInServer) -> None:
 
 
 class TimedX(XStandIn):
-    """The X stand-in, noting when each POST /2/tweets arrives (wall clock) and with what text."""
+    """The X stand-in, noting when each mentions read and each POST /2/tweets (with its text) arrive."""
 
     def __init__(self) -> None:
         self.arrivals: list[tuple[float, str]] = []
+        self.polls: list[float] = []
         super().__init__(validate_specs=False)
 
     def handle(self, request: Request) -> Reply:
-        if request.method == "POST" and request.path == "/2/tweets":
-            arrived = time.time()
+        arrived = time.time()
+        if request.method == "GET" and request.path.endswith("/mentions"):
+            self.polls.append(arrived)
+        elif request.method == "POST" and request.path == "/2/tweets":
             try:
                 text = str((request.json() or {}).get("text", ""))
             except ValueError:

@@ -46,7 +46,7 @@ def machine() -> str:
 
 
 def markdown(rows: list[Row]) -> str:
-    header = ["figure", "bot", "floor (same run)", "bot/floor", "target", "met"]
+    header = ["figure", "bot", "floor (same run)", "time vs floor", "target", "met"]
     cells = [header] + [[r.figure, r.bot, r.floor, r.ratio, r.target, r.verdict] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in cells]

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 BACKFILL = timedelta(hours=24)  # a first poll (no cursor yet) looks back this far, no further
 POLL_LEASE_S = 60  # longer than a poll takes; a dead worker's poll blocks the next ones for at most this
-POST_LEASE_S = 30  # longer than one Slack post with its rate-limit waits
+POST_LEASE_S = 30  # longer than one Slack post with its rate-limit waits; a dead worker's item waits this
 UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
 
 
@@ -110,39 +110,53 @@ def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0) -
 
 
 def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
-    """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once."""
+    """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once.
+
+    The batch is read in one round trip; each item is then claimed (a short lease that also re-checks it is
+    still unposted), so several workers can flush at once and a dead worker's items wait POST_LEASE_S."""
     posted = 0
-    members = ctx.store.pending_posts(limit)
-    waiting = ctx.store.tickets([m for m in members if not m.startswith("fu:")])
-    in_storm = {x.tweet_id: x.storm for x in waiting if x.storm}
-    for member in members:
-        if member in in_storm:
-            continue  # shown together in their storm's thread, below
-        if not ctx.store.lease("post:" + member, POST_LEASE_S):
-            continue  # another worker has it
-        try:
-            if member.startswith("fu:"):
-                posted += post_followup(ctx, member[3:], now)
-            else:
-                posted += post_ticket(ctx, member, now)
-        except SlackError as exc:
-            # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
-            log.error("Slack post of %s failed, will retry: %s", member, exc)
-            ctx.store.count("failures", "slack_post")
-        finally:
-            ctx.store.release("post:" + member)
-    for storm_id in dict.fromkeys(in_storm.values()):
-        if storm_id and ctx.store.lease("post-storm:" + storm_id, POST_LEASE_S):
+    while True:
+        members = ctx.store.pending_posts(limit)
+        loaded = ctx.store.tickets_to_post([m for m in members if not m.startswith("fu:")])
+        in_storm = {i: x.storm for i, (x, _) in loaded.items() if x is not None and x.storm and not x.message_ts}
+        done = 0
+        for member in members:
+            if member in in_storm:
+                continue  # shown together in their storm's thread, below
+            if not ctx.store.claim_post(member, POST_LEASE_S):
+                continue  # another worker has it, or already posted it
             try:
-                fresh = [x for x in ctx.store.tickets([k for k, v in in_storm.items() if v == storm_id])
-                         if not x.message_ts]  # read again under the lease: another worker may have shown them
-                posted += storm.post_members(ctx, storm_id, fresh, now) if fresh else 0
+                if member.startswith("fu:"):
+                    n = post_followup(ctx, member[3:], now)
+                else:
+                    n = post_ticket(ctx, member, now, *loaded[member])
+                done += n
+                if not n:
+                    ctx.store.release("post:" + member)  # nothing posted (yet): free it for the next flush
             except SlackError as exc:
-                log.error("Slack post for storm %s failed, will retry: %s", storm_id, exc)
+                # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
+                log.error("Slack post of %s failed, will retry: %s", member, exc)
                 ctx.store.count("failures", "slack_post")
-            finally:
-                ctx.store.release("post-storm:" + storm_id)
-    return posted
+                ctx.store.release("post:" + member)
+        for storm_id in dict.fromkeys(in_storm.values()):
+            done += _flush_storm(ctx, storm_id or "", [i for i, s in in_storm.items() if s == storm_id], now)
+        posted += done
+        if len(members) < limit or not done:
+            return posted  # the outbox is empty (or holds only what Slack refuses for now)
+
+
+def _flush_storm(ctx: Context, storm_id: str, ids: list[str], now: datetime) -> int:
+    if not ctx.store.lease("post-storm:" + storm_id, POST_LEASE_S):
+        return 0
+    try:  # read again under the lease: another worker may have shown them
+        fresh = [x for x in ctx.store.tickets(ids) if not x.message_ts]
+        return storm.post_members(ctx, storm_id, fresh, now) if fresh else 0
+    except SlackError as exc:
+        log.error("Slack post for storm %s failed, will retry: %s", storm_id, exc)
+        ctx.store.count("failures", "slack_post")
+        return 0
+    finally:
+        ctx.store.release("post-storm:" + storm_id)
 
 
 def _channel(ctx: Context, ticket: Ticket) -> str:
@@ -161,13 +175,12 @@ def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
                          departments=[(d.id, d.name) for d in ctx.routing.departments])
 
 
-def post_ticket(ctx: Context, tweet_id: str, now: datetime) -> int:
-    ticket = ctx.store.ticket(tweet_id)
+def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | None, attempt: int) -> int:
+    """Post one ticket; `attempt` above 1 means look in the channel first (a worker may have died)."""
     if ticket is None or ticket.message_ts:
         ctx.store.done_posting(tweet_id)
         return 0
     channel = _channel(ctx, ticket)
-    attempt = ctx.store.post_attempt(tweet_id)
     ts = None
     if attempt > 1:
         # A worker may have died after Slack took the post: look before posting again.

@@ -92,10 +92,12 @@ def _schedule(ctx: Context, ticket: Ticket, start: datetime, next_response: bool
 
     policy = clock_policy(ctx.routing.policy(ticket.policy), next_response)
     due = ticket.due_at
+    pipe = ctx.queue.connection.pipeline()  # every timer of the clock in one round trip
     for timer in plan(ctx.clock, policy, start, due, now):
         ctx.queue.enqueue_at(_ceil_second(timer.at), getattr(jobs_timers, timer.kind), ticket.tweet_id,
-                             due_key(due), timer.index, retry=RETRY,
+                             due_key(due), timer.index, retry=RETRY, pipeline=pipe,
                              job_id=timer_job_id(timer.kind, ticket.tweet_id, timer.index, due))
+    pipe.execute()
     log.info("SLA timers set for ticket %s (%s, due %s)", ticket.tweet_id, policy.name, due.isoformat())
 
 

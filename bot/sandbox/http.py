@@ -51,6 +51,9 @@ def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = No
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # Headers and body go out in separate writes; without this a keep-alive client (tweepy's session)
+    # waits ~40 ms per request for a delayed ACK.
+    disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
     server: _Server
 

@@ -26,6 +26,7 @@ def test_the_demo_runs_on_the_stand_ins_and_narrates_every_step(tmp_path, redis_
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-2000:]
     for step in ("running on the local stand-ins", "→ Slack #C0IPHONE", "→ Slack #C0WIBRO", "→ Slack #C0BILLING",
-                 "→ X: @escalator_kr replied", "https://shop.example.com/track 🙏", "the Slack thread shows what was sent"):
+                 "→ X: @escalator_kr replied", "https://shop.example.com/track 🙏",
+                 "the Slack thread shows what was sent"):
         assert step in out, f"{step!r} missing from the demo's narration"
     assert "물류팀" not in out.split("→ X:")[1].splitlines()[0], "the internal note reached X"

@@ -12,7 +12,7 @@ import redis
 from bot.adapters.store.metrics import MetricKeys
 from bot.adapters.store.relays import Relay, RelayKeys
 from bot.adapters.store.storms import StormKeys
-from bot.adapters.store.tickets import _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
+from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
 
 __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 
@@ -24,3 +24,4 @@ class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys):
         # redis-py's return types are unions of every response shape; with decode_responses they are str.
         self.r: Any = r
         self._create = r.register_script(_CREATE)
+        self._claim = r.register_script(_CLAIM)

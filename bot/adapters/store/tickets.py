@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.tickets import Author, Mention, State, Ticket
@@ -12,6 +12,13 @@ P = "esc:"
 
 # Create a ticket and put it in the Slack outbox in one step, or do nothing if it exists (overlapping polls,
 # restarts and retries all funnel through here, which is what makes "posted once" hold).
+# Claim an outbox item: a lease, refused when another worker holds it or the ticket is already in Slack.
+_CLAIM = """
+if not redis.call('set', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if redis.call('hget', KEYS[2], 'message_ts') then redis.call('del', KEYS[1]) return 0 end
+return 1
+"""
+
 _CREATE = """
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 redis.call('hset', KEYS[1], unpack(ARGV, 4))
@@ -21,45 +28,61 @@ return 1
 """
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
 def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
+    """Integer microseconds since the epoch: exact (deadlines compare equal after a round trip), and half
+    the bytes of an ISO string across a million tickets."""
+    return str((value - EPOCH) // _US) if value else ""
 
 
 def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    if not value:
+        return None
+    if "T" in value:  # written by an earlier version
+        return datetime.fromisoformat(value)
+    return EPOCH + int(value) * _US
 
 
 def ticket_to_hash(t: Ticket) -> dict[str, str]:
+    """Fields at their defaults are left out (an empty value means: delete the field)."""
     return {
         "tweet_id": t.tweet_id, "text": t.text, "author_id": t.author.id, "username": t.author.username,
-        "name": t.author.name, "followers": str(t.author.followers), "created_at": _iso(t.created_at),
-        "policy": t.policy, "due_at": _iso(t.due_at), "department": t.department or "",
-        "fast_track": "1" if t.fast_track else "", "keywords": "\x1f".join(t.keywords),
-        "conversation_id": t.conversation_id or "", "state": t.state.value, "channel": t.channel or "",
-        "message_ts": t.message_ts or "", "clock_start": _iso(t.clock_start),
+        "name": t.author.name, "followers": str(t.author.followers) if t.author.followers else "",
+        "created_at": _iso(t.created_at), "policy": t.policy, "due_at": _iso(t.due_at),
+        "department": t.department or "", "fast_track": "1" if t.fast_track else "",
+        "keywords": "\x1f".join(t.keywords),
+        "conversation_id": t.conversation_id or "" if t.conversation_id != t.tweet_id else "",
+        "state": t.state.value, "channel": t.channel or "", "message_ts": t.message_ts or "",
+        "clock_start": _iso(t.clock_start) if t.clock_start != t.created_at else "",
         "first_response_at": _iso(t.first_response_at), "answered_at": _iso(t.answered_at),
-        "breached": "1" if t.breached else "", "claimed_by": t.claimed_by or "", "source": t.source,
-        "escalated_by": t.escalated_by or "", "note": t.note, "opened_at": _iso(t.opened_at),
-        "first_due_at": _iso(t.first_due_at), "storm": t.storm or "",
+        "breached": "1" if t.breached else "", "claimed_by": t.claimed_by or "",
+        "source": t.source if t.source != "x" else "", "escalated_by": t.escalated_by or "", "note": t.note,
+        "opened_at": _iso(t.opened_at) if t.opened_at != t.created_at else "",
+        "first_due_at": _iso(t.first_due_at) if t.first_due_at != t.due_at else "", "storm": t.storm or "",
     }
 
 
 def hash_to_ticket(h: dict[str, str]) -> Ticket:
+    created, due = _dt(h["created_at"]), _dt(h["due_at"])
     return Ticket(
         tweet_id=h["tweet_id"], text=h.get("text", ""),
         author=Author(h.get("author_id", ""), h.get("username", ""), h.get("name", ""),
                       int(h.get("followers") or 0)),
-        created_at=_dt(h["created_at"]),  # type: ignore[arg-type]
-        policy=h["policy"], due_at=_dt(h["due_at"]),  # type: ignore[arg-type]
+        created_at=created,  # type: ignore[arg-type]
+        policy=h["policy"], due_at=due,  # type: ignore[arg-type]
         department=h.get("department") or None, fast_track=bool(h.get("fast_track")),
         keywords=tuple(k for k in h.get("keywords", "").split("\x1f") if k),
-        conversation_id=h.get("conversation_id") or None, state=State(h.get("state", "new")),
+        conversation_id=h.get("conversation_id") or h["tweet_id"], state=State(h.get("state", "new")),
         channel=h.get("channel") or None, message_ts=h.get("message_ts") or None,
-        clock_start=_dt(h.get("clock_start")), first_response_at=_dt(h.get("first_response_at")),
+        clock_start=_dt(h.get("clock_start")) or created, first_response_at=_dt(h.get("first_response_at")),
         answered_at=_dt(h.get("answered_at")), breached=bool(h.get("breached")),
-        claimed_by=h.get("claimed_by") or None, source=h.get("source", "x"),
+        claimed_by=h.get("claimed_by") or None, source=h.get("source") or "x",
         escalated_by=h.get("escalated_by") or None, note=h.get("note", ""),
-        opened_at=_dt(h.get("opened_at")), first_due_at=_dt(h.get("first_due_at")),
+        # left out when equal to these: materialised so a later save keeps them apart
+        opened_at=_dt(h.get("opened_at")) or created, first_due_at=_dt(h.get("first_due_at")) or due,
         storm=h.get("storm") or None,
     )
 
@@ -67,6 +90,7 @@ def hash_to_ticket(h: dict[str, str]) -> Ticket:
 class TicketKeys:
     r: Any
     _create: Any
+    _claim: Any
 
     # -- tickets -------------------------------------------------------------------------------------
     def create_tickets(self, tickets: Sequence[Ticket], now_ts: float) -> list[bool]:
@@ -81,15 +105,17 @@ class TicketKeys:
                     flat += [k, v]
             self._create(keys=[P + "t:" + t.tweet_id, P + "outbox:post", P + "idx:created"],
                          args=[now_ts, t.tweet_id, t.clock_origin.timestamp(), *flat], client=pipe)
-            if t.conversation_id:
-                pipe.set(P + "conv:" + t.conversation_id, t.tweet_id, nx=True)
         results = pipe.execute()
-        out: list[bool] = []
-        i = 0
-        for t in tickets:
-            out.append(bool(results[i]))
-            i += 2 if t.conversation_id else 1
-        return out
+        # A conversation that a ticket started is found by the ticket's own key; only a ticket inside
+        # someone else's conversation needs a pointer.
+        linked = [t for t, new in zip(tickets, results, strict=True)
+                  if new and t.conversation_id and t.conversation_id != t.tweet_id]
+        if linked:
+            pipe = self.r.pipeline(transaction=False)
+            for t in linked:
+                pipe.set(P + "conv:" + (t.conversation_id or ""), t.tweet_id, nx=True)
+            pipe.execute()
+        return [bool(x) for x in results]
 
     def add_followups(self, items: Sequence[tuple[Mention, str]], now_ts: float) -> list[bool]:
         """Queue customer follow-ups (replies in a ticket's conversation) for their ticket's thread."""
@@ -110,6 +136,28 @@ class TicketKeys:
 
     def outbox_since(self, member: str) -> float | None:
         return self.r.zscore(P + "outbox:post", member)
+
+    def tickets_to_post(self, ids: Sequence[str]) -> dict[str, tuple[Ticket | None, int]]:
+        """Outbox tickets with their attempt number, counted before posting; one round trip for the batch.
+
+        An attempt above 1 means an earlier one may have reached Slack before its worker died."""
+        if not ids:
+            return {}
+        pipe = self.r.pipeline(transaction=False)
+        for i in ids:
+            pipe.hgetall(P + "t:" + i)
+            pipe.hincrby(P + "t:" + i, "post_attempts", 1)
+        answers = pipe.execute()
+        out: dict[str, tuple[Ticket | None, int]] = {}
+        for n, i in enumerate(ids):
+            h, attempt = answers[2 * n], int(answers[2 * n + 1])
+            out[i] = (hash_to_ticket(h) if h and "created_at" in h else None, attempt)
+        return out
+
+    def claim_post(self, member: str, seconds: int) -> bool:
+        """Take an outbox item for posting, unless another worker has it or it was posted meanwhile."""
+        key = P + ("fu:" + member[3:] if member.startswith("fu:") else "t:" + member)
+        return bool(self._claim(keys=[P + "lease:post:" + member, key], args=[seconds]))
 
     def ticket(self, tweet_id: str) -> Ticket | None:
         h = self.r.hgetall(P + "t:" + tweet_id)
@@ -153,9 +201,10 @@ class TicketKeys:
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
                                                    "message_ts": t.message_ts or ""})
-        pipe.set(P + f"thread:{t.channel}:{t.message_ts}", t.tweet_id)
+        pipe.hset(P + f"threads:{t.channel}", t.message_ts or "", t.tweet_id)
         pipe.zrem(P + "outbox:post", t.tweet_id)
         pipe.hincrby(P + "m:events", "tickets_posted", 1)
+        pipe.delete(P + "lease:post:" + t.tweet_id)
         pipe.execute()
 
     def post_attempt(self, member: str) -> int:
@@ -165,17 +214,27 @@ class TicketKeys:
 
     # -- lookups ------------------------------------------------------------------------------------------
     def ticket_for_thread(self, channel: str, ts: str) -> str | None:
-        return self.r.get(P + f"thread:{channel}:{ts}")  # type: ignore[return-value]
+        return self.r.hget(P + "threads:" + channel, ts)  # type: ignore[no-any-return]
 
     def link_thread(self, channel: str, ts: str, tweet_id: str) -> None:
-        self.r.set(P + f"thread:{channel}:{ts}", tweet_id)
+        self.r.hset(P + "threads:" + channel, ts, tweet_id)  # one hash per channel: far less memory than keys
 
     def tickets_for_conversations(self, tweet_ids: Sequence[str]) -> dict[str, str]:
-        """Which of these tweet ids (conversations, or our own replies) belong to a ticket; one round trip."""
+        """Which of these tweet ids (conversations, tickets, or our own replies) belong to a ticket; one trip."""
         ids = list(dict.fromkeys(i for i in tweet_ids if i))
         if not ids:
             return {}
-        return {i: v for i, v in zip(ids, self.r.mget([P + "conv:" + i for i in ids]), strict=True) if v}
+        pipe = self.r.pipeline(transaction=False)
+        for i in ids:
+            pipe.get(P + "conv:" + i)
+            pipe.exists(P + "t:" + i)
+        answers = pipe.execute()
+        found = {}
+        for n, i in enumerate(ids):
+            pointer, is_ticket = answers[2 * n], answers[2 * n + 1]
+            if pointer or is_ticket:
+                found[i] = pointer or i
+        return found
 
     def link_conversation(self, tweet_id: str, ticket_id: str) -> None:
         self.r.set(P + "conv:" + tweet_id, ticket_id)
