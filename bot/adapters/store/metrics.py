@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +37,3 @@ class MetricKeys:
         pipe.zcard(P + "outbox:relay")
         posts, relays = pipe.execute()
         return {"slack_posts": int(posts), "replies": int(relays)}
-
-    # -- misc ---------------------------------------------------------------------------------------------
-    def push_log(self, kind: str, item: dict[str, Any], keep: int = 1000) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.lpush(P + "log:" + kind, json.dumps(item, ensure_ascii=False))
-        pipe.ltrim(P + "log:" + kind, 0, keep - 1)
-        pipe.execute()

@@ -189,9 +189,6 @@ class TicketKeys:
                   "redis.call('hset', KEYS[1], 'breached', '1') return 1")
         return bool(self.r.eval(script, 1, P + "t:" + tweet_id))
 
-    def ticket_exists(self, tweet_id: str) -> bool:
-        return bool(self.r.exists(P + "t:" + tweet_id))
-
     # -- the Slack outbox: tickets stored but not yet posted --------------------------------------------
     def pending_posts(self, limit: int = 500) -> list[str]:
         return list(self.r.zrange(P + "outbox:post", 0, limit - 1))
