@@ -150,7 +150,7 @@ def publish_home(user: str) -> None:
     home.publish_home(get_context(), user, _now())
 
 
-BROADCAST_TIMEOUT_S = 6 * 3600  # a paced broadcast to hundreds of people takes a while; it resumes if cut
+BROADCAST_TIMEOUT_S = 600  # a broadcast works in slices of seconds; this only catches a hung request
 
 
 def storm_action(action: str, value: str, user: str) -> str:
@@ -170,8 +170,13 @@ def storm_broadcast(key: str) -> str:
 
 
 def schedule_broadcast(ctx: Context, key: str, delay_s: float) -> None:
-    ctx.queue.enqueue_in(timedelta(seconds=delay_s), storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S,
-                         job_id=job_id("bc", key, str(int(time.time() + delay_s))))
+    """The next slice of a broadcast (or its retry after a rate limit); its own job id each time."""
+    jid = job_id("bc", key, f"{time.time() + delay_s:.3f}")
+    if delay_s <= 0:
+        ctx.queue.enqueue(storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S, job_id=jid)
+    else:
+        ctx.queue.enqueue_in(timedelta(seconds=delay_s), storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S,
+                             job_id=jid)
 
 
 def declare_storm(department: str, topic: str, user: str, response_url: str) -> str:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 LINES_PER_MESSAGE = 40  # mentions per thread message: 500 mentions are 13 messages, not 500
 PROGRESS_EVERY = 25
 BROADCAST_LEASE_S = 120
+SLICE_S = 10.0  # a broadcast job sends for this long, then continues in a fresh job
 
 
 def _dept_key(ticket: Ticket) -> str:
@@ -186,9 +187,17 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             if m.tweet_id not in finished and m.first_response_at is None and m.state is not State.CLOSED]
     sent = sum(1 for v in done.values() if v.startswith("sent"))
     total = sent + len(todo)
-    for i, member in enumerate(todo):
-        if i and pace:
-            time.sleep(pace)
+    started = time.monotonic()
+    for member in todo:
+        if time.monotonic() - started > SLICE_S:
+            # Hand the worker back (replies and polls are waiting behind us) and go on in a new job.
+            from bot import jobs
+
+            jobs.schedule_broadcast(ctx, key, pace)
+            _progress(ctx, bc, sent, total)
+            return "continuing"
+        if pace:  # also across slices and the sweeper's resumptions: the last send is in Redis
+            time.sleep(max(0.0, float(bc.get("last_sent") or 0) + pace - time.time()))
         ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
         ctx.store.broadcast_mark(key, member.tweet_id, "sending")
         text = f"@{member.author.username} {bc['text']}"
@@ -213,6 +222,8 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             ctx.store.count("failures", "x_broadcast_refused")
             continue
         ctx.store.broadcast_mark(key, member.tweet_id, f"sent:{tweet_id}")
+        bc["last_sent"] = f"{time.time():.3f}"
+        ctx.store.set_broadcast(key, last_sent=bc["last_sent"])
         if tweet_id:
             ctx.store.link_conversation(tweet_id, member.tweet_id)
         stamp = datetime.now(now.tzinfo)
