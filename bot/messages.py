@@ -308,6 +308,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "storm_usage": {"ko": "사용법: `/escalate storm <부서 id> <주제…>` · 부서: {known}",
                     "en": "Usage: `/escalate storm <department id> <topic…>` · departments: {known}"},
     "storm_declaring": {"ko": "🌩️ {department} 폭주 스레드를 엽니다…", "en": "🌩️ Opening a storm thread for {department}…"},
+    "ticket_moved": {"ko": "↪️ 이 티켓은 다른 부서로 옮겨졌습니다. 답글은 새 스레드에 달아 주세요: {link}",
+                     "en": "↪️ This ticket moved to another department; reply in its new thread: {link}"},
     "storm_ended": {"ko": "🌤️ 폭주가 끝났습니다 ({by}). 새 멘션은 다시 하나씩 올라옵니다.",
                     "en": "🌤️ The storm is over ({by}); new mentions are posted one by one again."},
 }

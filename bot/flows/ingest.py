@@ -226,5 +226,8 @@ def post_followup(ctx: Context, tweet_id: str, now: datetime) -> int:
     if reopened != parent:
         timers.on_reopened(ctx, reopened, now)
         ctx.store.save(reopened)
+        from bot.flows import buttons  # buttons imports this module
+
+        buttons.show(ctx, reopened)  # the message shows it open again
     ctx.store.done_posting("fu:" + tweet_id)
     return 1

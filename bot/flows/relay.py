@@ -52,6 +52,12 @@ def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, tex
         from bot.flows import storm
 
         return storm.on_reply(ctx, ticket_id[6:], channel, thread_ts, ts, user, text, now)
+    if ticket_id and ticket_id.startswith("moved:"):
+        moved = ctx.store.ticket(ticket_id[6:])
+        if moved and moved.channel and moved.message_ts:
+            link = ctx.slack.permalink(moved.channel, moved.message_ts)
+            ctx.slack.ephemeral(channel, user, t(ctx.locale, "ticket_moved", link=link), thread_ts=thread_ts)
+        return "moved"
     ticket = ctx.store.ticket(ticket_id) if ticket_id else None
     if ticket is None:
         return "not-a-ticket"

@@ -223,6 +223,8 @@ def test_reassign_moves_the_ticket_with_its_deadline_and_history(start_bot, slac
     assert "<@U0LEAD>" not in history["text"], "copying the history must not ping anyone again"
 
     slack.user_message("C0TRIAGE", "옛 스레드에 단 답글", user="U0STAFF1", thread_ts=old["ts"])
+    wait_for(lambda: [e for e in slack.ephemerals if e.get("user") == "U0STAFF1" and "↪️" in e.get("text", "")],
+             10, message="the person answering in the old thread being pointed to the new one")
     slack.user_message("C0WIBRO", "와이브로 팀입니다. 확인해 드릴게요", user="U0STAFF2", thread_ts=new["ts"])
     sent = wait_for(lambda: replies_on_x(x, tweet_id), 15, message="the reply from the new thread on X")
     shows(slack, "C0WIBRO", new["ts"], "✅ answered")
