@@ -130,8 +130,10 @@ def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str,
     longest = max((len(m.author.username) for m in waiting), default=15)
     length = tweet_length(f"@{'x' * longest} {plain}")
     if not plain.strip() or not length.valid:
-        ctx.slack.post(channel, t(ctx.locale, "too_long", weighted=length.weighted, limit=length.limit,
-                                  over=length.over_by), thread_ts=thread_ts)
+        # Measured with the longest member's @handle in front, since every reply starts with one.
+        problem = t(ctx.locale, "empty") if not plain.strip() else t(
+            ctx.locale, "too_long", weighted=length.weighted, limit=length.limit, over=length.over_by)
+        ctx.slack.post(channel, problem, thread_ts=thread_ts)
         return "refused"
     key = f"{storm_id}:{ts}"
     if not ctx.store.add_broadcast(key, {"storm": storm_id, "text": plain, "user": user, "channel": channel,
