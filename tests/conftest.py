@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings
 
 from bot.embedded_redis import RedisProcess, start_redis
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.x_api import XStandIn
+
+# CI runs the property tests on a fixed seed: a new counterexample should fail a developer's run, where it can
+# be fixed, not a landing. Locally every run explores afresh.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 os.environ.setdefault("ESCALATOR_SPECS", str(Path(__file__).resolve().parents[2] / "shared" / "specs"))
 

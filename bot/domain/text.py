@@ -171,7 +171,11 @@ def _convert(text: str, users: Mapping[str, str], markup: bool) -> str:
             text = marker.sub(r"\1", text)
     text = _close_gaps(text, gap)
     parts = text.split(hold)
-    return parts[0] + "".join(piece + part for piece, part in zip(held, parts[1:], strict=True))
+    out = parts[0]
+    for piece, part in zip(held, parts[1:], strict=True):
+        for chunk in (piece, part):  # a kept piece ending in a space next to a closed gap's space: one space
+            out += chunk.lstrip(" \t") if out.endswith((" ", "\t")) and chunk.startswith((" ", "\t")) else chunk
+    return out
 
 
 def slack_to_plain(text: str, users: Mapping[str, str] | None = None) -> str:
