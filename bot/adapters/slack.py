@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -230,6 +230,14 @@ class SlackClient:
 
     def permalink(self, channel: str, ts: str) -> str:
         return str(self._call("chat.getPermalink", channel=channel, message_ts=ts)["permalink"])
+
+    def upload(self, channel: str, thread_ts: str | None, files: Sequence[tuple[str, str, bytes]]) -> None:
+        """Files (name, title, bytes) into a channel or thread, with files_upload_v2's three-step upload."""
+        try:
+            self.web.files_upload_v2(channel=channel, thread_ts=thread_ts, file_uploads=[
+                {"file": data, "filename": name, "title": title} for name, title, data in files])
+        except (SlackClientError, OSError) as exc:
+            raise SlackError(f"Slack file upload failed: {exc}") from exc
 
     def respond(self, response_url: str, text: str) -> None:
         """Answer a slash command or button later, through its response_url."""

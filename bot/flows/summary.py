@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackClientError
-
 from bot import charts
 from bot.adapters import email
+from bot.adapters.slack import SlackError
 from bot.errors import BotError, ConfigError
 from bot.flows.report import Window, comparison_windows, day_window, summarize
 from bot.flows.summary_render import CHARTS, Summary, build_summary, fmt_duration  # noqa: F401 - re-exported
@@ -78,10 +77,9 @@ def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None
                                        "check that the bot is in that channel"))
     else:
         try:
-            ctx.slack.web.files_upload_v2(channel=routing.managers_channel, thread_ts=ts, file_uploads=[
-                {"file": png, "filename": f"{name}.png", "title": t(routing.locale, CHARTS[name])}
-                for name, png in images.items()])
-        except (SlackClientError, OSError) as exc:
+            ctx.slack.upload(routing.managers_channel, ts, [
+                (f"{name}.png", t(routing.locale, CHARTS[name]), png) for name, png in images.items()])
+        except SlackError as exc:
             errors.append(ChartUploadFailed(f"the summary was posted but its charts were not uploaded: "
                                             f"{exc}; the bot needs the files:write scope"))
     if routing.report.email and ctx.settings.smtp_url and (guard is None or ctx.store.once(f"{guard}:email",
