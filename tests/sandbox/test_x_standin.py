@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,18 +22,7 @@ FIELDS: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[XStandIn]:
-    stand_in = XStandIn()
-    stand_in.start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
-def x(server: XStandIn) -> XStandIn:
-    server.reset()
-    return server
+# `x`: the session's X stand-in, reset for each test (tests/conftest.py)
 
 
 @pytest.fixture
