@@ -8,22 +8,19 @@ explicit `now`, so every test reads as a timeline.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 from rq.job import Job
 
 from bot.context import Context
 from bot.domain.tickets import Author, Event, Mention, Ticket, transition
 from bot.flows import ingest, relay, timers
-from bot.routing import parse_routing
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.x_api import XStandIn
-from bot.settings import load_settings
+from tests.harness import make_context
 
 KST = ZoneInfo("Asia/Seoul")
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=KST)  # a Wednesday, inside office hours
@@ -51,12 +48,8 @@ departments:
 
 
 @pytest.fixture
-def ctx(redis_url: str, slack: SlackStandIn, x: XStandIn) -> Iterator[Context]:
-    env = {"REDIS_URL": redis_url, "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.url + "/api/",
-           "X_API_URL": x.url, "X_BEARER_TOKEN": "b", "X_API_KEY": "k", "X_API_SECRET": "s",
-           "X_ACCESS_TOKEN": "a", "X_ACCESS_TOKEN_SECRET": "as"}
-    yield Context(settings=load_settings(env), routing=parse_routing(ROUTING),
-                  redis=redis.Redis.from_url(redis_url, decode_responses=True))
+def ctx(redis_url: str, slack: SlackStandIn, x: XStandIn) -> Context:
+    return make_context(redis_url, slack, x, ROUTING)
 
 
 def at(hours: float = 0, minutes: float = 0, seconds: float = 0) -> datetime:
