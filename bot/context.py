@@ -11,6 +11,7 @@ import redis
 
 from bot.adapters.store import Store
 from bot.domain.sla import Clock
+from bot.messages import t
 from bot.routing import Routing, load_routing
 from bot.settings import Settings, load_settings
 
@@ -59,6 +60,9 @@ class Context:
     @cached_property
     def clock(self) -> Clock:
         return Clock(self.routing.timezone)
+
+    def department_name(self, department_id: str | None) -> str:
+        return self.routing.department_name(department_id, t(self.locale, "triage"))
 
     @property
     def locale(self) -> str:

@@ -16,8 +16,8 @@ from bot.flows import ingest, relay, storm
 
 log = logging.getLogger(__name__)
 
-# X and Slack outages are retried with growing gaps; the sweeper picks up anything past these.
-X_RETRY = Retry(max=5, interval=[5, 15, 60, 120, 300])
+# A Slack event's job, retried with growing gaps if Slack or Redis fail under it; the sweeper covers the rest.
+EVENT_RETRY = Retry(max=5, interval=[5, 15, 60, 120, 300])
 
 
 def _now() -> datetime:

@@ -160,6 +160,13 @@ class Routing:
         except KeyError:
             raise UnknownDepartment(department_id, self._by_id) from None
 
+    def department_name(self, department_id: str | None, triage: str) -> str:
+        """What people read for a ticket's department: its name, `triage`, or the id of one since removed."""
+        if not department_id or department_id == "triage":
+            return triage
+        found = self._by_id.get(department_id)
+        return found.name if found else department_id
+
     def department_for_channel(self, channel: str) -> Department | None:
         """The first department (in file order) posting to this channel."""
         return next((d for d in self.departments if d.channel == channel), None)

@@ -42,7 +42,7 @@ def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
             log.info("Slack redelivered %s; already queued", event_id)
             return
         ctx.queue.enqueue(jobs.handle_message, event, job_id=jobs.job_id("evt", event_id) if event_id else None,
-                          retry=jobs.X_RETRY)
+                          retry=jobs.EVENT_RETRY)
         if event_id:
             ctx.store.mark_event(event_id)
 

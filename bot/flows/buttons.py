@@ -52,10 +52,6 @@ def show(ctx: Context, ticket: Ticket) -> None:
         log.warning("could not update ticket %s's message: %s", ticket.tweet_id, exc)
 
 
-def department_name(ctx: Context, department: str | None) -> str:
-    return ctx.routing.department(department).name if department else t(ctx.locale, "triage")
-
-
 def may_act(ctx: Context, ticket: Ticket, user: str) -> bool:
     dept = ctx.routing.department(ticket.department) if ticket.department else None
     if dept is None or dept.staff is None:
@@ -72,7 +68,7 @@ def handle(ctx: Context, action: str, channel: str, message_ts: str, user: str, 
         tell(t(ctx.locale, "ticket_gone"))
         return "gone"
     if not may_act(ctx, ticket, user):
-        name = escape_slack(department_name(ctx, ticket.department))
+        name = escape_slack(ctx.department_name(ticket.department))
         tell(t(ctx.locale, "ticket_not_staff", department=name))
         return "not-staff"
     if not ctx.store.lease("ticket:" + ticket.tweet_id, LEASE_S):
@@ -133,7 +129,7 @@ def reassign(ctx: Context, ticket: Ticket, user: str, value: str, now: datetime,
         return "unknown-department"
     target_id = target.id if target else None
     if target_id == ticket.department:
-        name = escape_slack(department_name(ctx, target_id))
+        name = escape_slack(ctx.department_name(target_id))
         tell(t(ctx.locale, "ticket_same_department", department=name))
         return "same-department"
     old_channel, old_ts = ticket.channel or "", ticket.message_ts or ""
@@ -152,9 +148,9 @@ def reassign(ctx: Context, ticket: Ticket, user: str, value: str, now: datetime,
     ctx.store.link_thread(old_channel, old_ts, MOVED + ticket.tweet_id)
     old_link, new_link = ctx.slack.permalink(old_channel, old_ts), ctx.slack.permalink(channel, ts)
     _post_history(ctx, ticket, moved, user, old_link, ctx.slack.thread_messages(old_channel, old_ts)[1:])
-    note = t(ctx.locale, "ticket_moved_away", department=escape_slack(department_name(ctx, target_id)),
+    note = t(ctx.locale, "ticket_moved_away", department=escape_slack(ctx.department_name(target_id)),
              user=user, link=new_link)
-    text, blocks = ticket_blocks(ticket, department_name(ctx, ticket.department), ctx.routing.timezone,
+    text, blocks = ticket_blocks(ticket, ctx.department_name(ticket.department), ctx.routing.timezone,
                                  ctx.locale, moved_to=note)
     ctx.slack.update(old_channel, old_ts, text, blocks)
     log.info("ticket %s moved from %s to %s by %s", ticket.tweet_id, ticket.department or "triage",
@@ -183,7 +179,7 @@ def _post_history(ctx: Context, before: Ticket, moved: Ticket, user: str, old_li
                   earlier: list[dict]) -> None:
     """The new thread learns where the ticket came from and what was said (names, never pings)."""
     lines = [t(ctx.locale, "ticket_moved_here", user=user, link=old_link,
-               department=escape_slack(department_name(ctx, before.department)))]
+               department=escape_slack(ctx.department_name(before.department)))]
     people = [m for m in earlier if m.get("user") and not m.get("bot_id") and m.get("text")]
     if people:
         lines.append(t(ctx.locale, "ticket_moved_history", n=len(people)))

@@ -81,10 +81,6 @@ def _figures(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
     return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
 
 
-def _dept_name(ctx: Context, dept_id: str) -> str:
-    return t(ctx.locale, "triage") if dept_id == TRIAGE else ctx.routing.department(dept_id).name
-
-
 def _dur(ctx: Context, seconds: float | None) -> str:
     return "-" if seconds is None else format_duration(seconds, ctx.locale)
 
@@ -95,7 +91,7 @@ def figure_lines(ctx: Context, data: dict[str, Any], department: str | None = No
         if department and d["id"] != department:
             continue
         met = "-" if d["sla_met_pct"] is None else f"{d['sla_met_pct']:.1f}%"
-        lines.append(t(ctx.locale, "sla_line", name=escape_slack(_dept_name(ctx, d["id"])), id=d["id"],
+        lines.append(t(ctx.locale, "sla_line", name=escape_slack(ctx.department_name(d["id"])), id=d["id"],
                        received=d["received"], answered=d["answered"], open=d["open"], closed=d["closed"],
                        breached=d["breached"], p50=_dur(ctx, d["first_response_p50_s"]),
                        p90=_dur(ctx, d["first_response_p90_s"]), met=met))
@@ -165,7 +161,7 @@ def home_view(ctx: Context, now: datetime) -> dict[str, Any]:
         shown += len(lines)
         if len(mine) > len(lines):
             lines.append(t(ctx.locale, "home_more", n=len(mine) - len(lines)))
-        header = f"*{escape_slack(_dept_name(ctx, dept_id))}* ({len(mine)})"
+        header = f"*{escape_slack(ctx.department_name(dept_id))}* ({len(mine)})"
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": truncate_for_slack("\n".join([header, *lines]))}})
     return {"type": "home", "blocks": blocks[:100]}

@@ -164,14 +164,8 @@ def _channel(ctx: Context, ticket: Ticket) -> str:
     return ctx.routing.channel_for(dept)
 
 
-def _department_name(ctx: Context, ticket: Ticket) -> str:
-    if ticket.department:
-        return ctx.routing.department(ticket.department).name
-    return t(ctx.locale, "triage")
-
-
 def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
-    return ticket_blocks(ticket, _department_name(ctx, ticket), ctx.routing.timezone, ctx.locale,
+    return ticket_blocks(ticket, ctx.department_name(ticket.department), ctx.routing.timezone, ctx.locale,
                          departments=[(d.id, d.name) for d in ctx.routing.departments])
 
 

@@ -24,8 +24,9 @@ BACKOFF_S = (5, 15, 60, 120, 300, 600)  # X 5xx and timeouts: then the reply is 
 LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer (a dead worker)
 
 
-def _allowed(ctx: Context, ticket: Ticket, channel: str, user: str) -> bool:
-    dept = ctx.routing.department(ticket.department) if ticket.department else None
+def may_answer(ctx: Context, department_id: str | None, channel: str, user: str) -> bool:
+    """Who may answer on X for a department: its `staff` list, or without one anyone in the channel."""
+    dept = ctx.routing.department(department_id) if department_id and department_id != "triage" else None
     if dept is not None and dept.staff is not None:
         return user in dept.staff
     return ctx.slack.is_member(channel, user)
@@ -65,7 +66,7 @@ def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, tex
         return "note"
     if ctx.store.relay(channel, ts) is not None:
         return "duplicate"
-    if not _allowed(ctx, ticket, channel, user):
+    if not may_answer(ctx, ticket.department, channel, user):
         dept = ticket.department or t(ctx.locale, "triage")
         ctx.slack.ephemeral(channel, user, t(ctx.locale, "not_staff", department=dept,
                                              prefix=ctx.routing.relay.note_prefix), thread_ts=thread_ts)

@@ -23,6 +23,7 @@ from bot.context import Context
 from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import timers
+from bot.flows.relay import may_answer
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,8 @@ def declare(ctx: Context, dept: str, about: str, now: datetime, by: str = "") ->
 
 
 def _header(ctx: Context, storm: dict[str, str], count: int) -> tuple[str, list[dict[str, Any]]]:
-    dept = storm["dept"]
-    name = t(ctx.locale, "triage") if dept == "triage" else ctx.routing.department(dept).name
-    return storm_header_blocks(ctx.locale, storm["id"], name, storm.get("topic", ""), count,
-                               ended=storm.get("state") == "ended")
+    return storm_header_blocks(ctx.locale, storm["id"], ctx.department_name(storm["dept"]),
+                               storm.get("topic", ""), count, ended=storm.get("state") == "ended")
 
 
 def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: datetime) -> int:
@@ -107,20 +106,13 @@ def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: da
     return len(tickets)
 
 
-def _allowed(ctx: Context, dept: str, channel: str, user: str) -> bool:
-    department = None if dept == "triage" else ctx.routing.department(dept)
-    if department is not None and department.staff is not None:
-        return user in department.staff
-    return ctx.slack.is_member(channel, user)
-
-
 def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str, user: str, text: str,
              now: datetime) -> str:
     """A reply in a storm thread: checked, then held for an explicit confirmation."""
     if is_internal_note(text, ctx.routing.relay.note_prefix):
         return "note"
     storm = ctx.store.storm(storm_id)
-    if not _allowed(ctx, storm["dept"], channel, user):
+    if not may_answer(ctx, storm["dept"], channel, user):
         ctx.slack.ephemeral(channel, user, t(ctx.locale, "not_staff", department=storm["dept"],
                                              prefix=ctx.routing.relay.note_prefix), thread_ts=thread_ts)
         return "not-staff"
@@ -149,7 +141,7 @@ def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
     if not bc:
         return "gone"
     storm = ctx.store.storm(bc["storm"])
-    if user != bc["user"] and not _allowed(ctx, storm["dept"], bc["channel"], user):
+    if user != bc["user"] and not may_answer(ctx, storm["dept"], bc["channel"], user):
         ctx.slack.ephemeral(bc["channel"], user, t(ctx.locale, "storm_not_yours"), thread_ts=bc["thread_ts"])
         return "not-staff"
     if not ctx.store.broadcast_transition(key, "confirm", "sending"):

@@ -92,15 +92,6 @@ def _title(data: dict[str, Any], locale: str, tz: ZoneInfo) -> str:
                                                                           else until))
 
 
-def _dept_name(dept_id: str, routing: Routing, locale: str) -> str:
-    if dept_id == TRIAGE:
-        return t(locale, "triage")
-    try:
-        return routing.department(dept_id).name
-    except UnknownDepartment:  # a department since removed from the routing file
-        return dept_id
-
-
 def _sla_s(dept_id: str, routing: Routing) -> float | None:
     try:
         name = routing.triage_policy if dept_id == TRIAGE else routing.department(dept_id).sla
@@ -138,7 +129,7 @@ def _sections(data: dict[str, Any], previous: dict[str, Any] | None, last_week: 
         olds = [(label, (b.get(d["id"], empty) if old else None))
                 for label, b, old in zip(labels, before, (previous, last_week), strict=True)]
         sections.append([
-            f"{m.bold(m.esc(_dept_name(d['id'], routing, locale)))} ({m.esc(d['id'])})",
+            f"{m.bold(m.esc(routing.department_name(d['id'], t(locale, 'triage'))))} ({m.esc(d['id'])})",
             m.esc(t(locale, "summary_counts", **d)),
             m.esc(t(locale, "summary_first_response", p50=fmt_duration(d["first_response_p50_s"], locale),
                     p90=fmt_duration(d["first_response_p90_s"], locale),
@@ -165,7 +156,7 @@ def _breaches(data: dict[str, Any], routing: Routing, locale: str, m: _Markup) -
             answered = datetime.fromisoformat(r["created_at"]) + timedelta(seconds=r["first_response_s"])
             outcome = t(locale, "summary_late", late=fmt_duration((answered - due).total_seconds(), locale))
         lines.append("• " + m.link(url, m.esc("@" + (r["author"] or r["tweet_id"]))) + " · " + m.esc(
-            f"{_dept_name(r['department'], routing, locale)} · "
+            f"{routing.department_name(r['department'], t(locale, 'triage'))} · "
             f"{t(locale, 'summary_due', due=due.strftime('%m-%d %H:%M'))} · {outcome}"))
     if len(late) > MAX_BREACHES:
         lines.append(m.esc(t(locale, "summary_more", n=len(late) - MAX_BREACHES)))

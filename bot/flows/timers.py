@@ -161,10 +161,6 @@ def _policy(ctx: Context, ticket: Ticket) -> Policy:
     return clock_policy(ctx.routing.policy(ticket.policy), next_response=ticket.first_response_at is not None)
 
 
-def _department_name(ctx: Context, ticket: Ticket) -> str:
-    return ctx.routing.department(ticket.department).name if ticket.department else t(ctx.locale, "triage")
-
-
 def _late(ticket: Ticket, now: datetime) -> str:
     return format_duration(timedelta(seconds=int(ticket.late_by(now))))
 
@@ -218,7 +214,7 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
                    t(ctx.locale, "sla_breach_thread", leads=_mentions(dept.leads if dept else ()),
                      due=local_time(due, tz), late=late), thread_ts=ticket.message_ts),
         _post_once(ctx, guard + ":managers", ctx.routing.managers_channel,
-                   t(ctx.locale, "sla_breach_managers", department=_department_name(ctx, ticket), late=late,
+                   t(ctx.locale, "sla_breach_managers", department=ctx.department_name(ticket.department), late=late,
                      due=local_time(due, tz), policy=ticket.policy, username=ticket.author.username,
                      url=tweet_url(ticket.author.username, tweet_id))),
     ]
@@ -243,7 +239,7 @@ def escalate(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime
     guard, late = f"sla:escalate:{tweet_id}:{index}:{due_at}", _late(ticket, now)
     if step.to_managers:
         posted = _post_once(ctx, guard, ctx.routing.managers_channel,
-                            t(ctx.locale, "sla_escalation_managers", department=_department_name(ctx, ticket),
+                            t(ctx.locale, "sla_escalation_managers", department=ctx.department_name(ticket.department),
                               late=late, username=ticket.author.username,
                               url=tweet_url(ticket.author.username, tweet_id)))
     else:

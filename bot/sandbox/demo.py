@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.launcher import SANDBOX_ENV, say
 from bot.routing import load_routing
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.x_api import XStandIn
@@ -39,10 +40,6 @@ class StandIns:
         self.x.stop()
 
 
-def say(text: str) -> None:
-    print(f"\033[1;36m▶ escalator\033[0m | {text}", flush=True)
-
-
 def start_standins(env: dict[str, str], events_url: str) -> StandIns:
     """Start both stand-ins in this process and point the bot's environment at them."""
     slack = SlackStandIn(signing_secret=env.get("SLACK_SIGNING_SECRET") or "sandbox-signing-secret",
@@ -50,8 +47,6 @@ def start_standins(env: dict[str, str], events_url: str) -> StandIns:
     x = XStandIn()
     slack.start()
     x.start()
-    from bot.launcher import SANDBOX_ENV
-
     for key, value in SANDBOX_ENV.items():
         env.setdefault(key, value)
     env["SLACK_BOT_TOKEN"] = slack.bot_token
