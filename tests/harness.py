@@ -30,6 +30,18 @@ def wait_for(what: Callable[[], T], timeout: float = 20.0, interval: float = 0.0
     raise AssertionError(f"timed out after {timeout}s waiting for {message or what}; last value: {last!r}")
 
 
+def _running_in_group(pgid: int) -> bool:
+    """Any process of the group still alive (zombies, left for init to reap, do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
 class Bot:
     """The real processes from the Procfile, on the stand-ins and the test Redis."""
 
@@ -63,7 +75,7 @@ class Bot:
     def start(self, *names: str) -> Bot:
         for name in names or ("web", "worker", "cron"):
             log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-            self.procs[name] = subprocess.Popen(self.commands[name], shell=True, cwd=ROOT, env=self.env,
+            self.procs[name] = subprocess.Popen("exec " + self.commands[name], shell=True, cwd=ROOT, env=self.env,
                                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         if "web" in (names or ("web",)):
             wait_for(self.healthy, 30, 0.1, "the web process to answer /healthz")
@@ -77,12 +89,21 @@ class Bot:
             return False
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal the process group and wait until no process of it is left running.
+
+        Waiting for the shell alone is not enough: a worker finishing its last job after a test had ended
+        could write into the next test's Redis (a stale cursor hid that test's mentions)."""
         proc = self.procs.pop(name)
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             pass
         proc.wait(15)
+        deadline = time.monotonic() + 15
+        while _running_in_group(proc.pid):
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.02)
 
     def stop(self) -> None:
         for name in list(self.procs):
