@@ -12,8 +12,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def remind(tweet_id: str, due_at: str, index: int) -> str:
-    return timers.remind(get_context(), tweet_id, due_at, index, _now())
+def remind(tweet_id: str, due_at: str, index: int, deferred: bool = False) -> str:
+    return timers.remind(get_context(), tweet_id, due_at, index, _now(), deferred)
 
 
 def breach(tweet_id: str, due_at: str, index: int) -> str:

@@ -98,9 +98,11 @@ def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: da
         batch = tickets[start:start + LINES_PER_MESSAGE]
         ctx.slack.post(channel, storm_lines(batch), thread_ts=header_ts)
         posted = [transition(x, Event.POSTED, now, channel=channel, ts=header_ts) for x in batch]
+        pipe = ctx.queue.connection.pipeline(transaction=True)  # their first SLA timers and the record, one MULTI
         for x in posted:
-            timers.on_posted(ctx, x, now)
-        ctx.store.mark_storm_posted(posted)
+            timers.on_posted(ctx, x, now, pipe)
+        ctx.store.mark_storm_posted(posted, pipe)
+        pipe.execute()
     text, blocks = _header(ctx, storm, len(members))
     ctx.slack.update(channel, header_ts, text, blocks)
     return len(tickets)

@@ -2,10 +2,13 @@
 
 Rules, in one place:
 - A ticket's running clock (first response from the tweet or the escalation; next response from a customer's
-  follow-up) gets one job per reminder, one at the deadline (the breach) and one per escalation step. Each job
-  carries the due_at it was planned for and does nothing unless the ticket is still waiting on that same
-  clock: open, same due_at, not answered since the clock started. Removing the jobs on an answer is a
-  courtesy; this re-check is what makes an answered, re-opened or re-assigned ticket stay quiet.
+  follow-up) has timers: each reminder, the deadline (the breach), each escalation step. Only the next one
+  waits in RQ's scheduler: the first is written with the ticket's "posted" record, and each timer job, when it
+  runs, schedules the one after it (before acting, once). One job per open ticket keeps ingest cheap. Each
+  job carries the due_at it was planned for and does nothing (and schedules nothing) unless the ticket is
+  still waiting on that same clock: open, same due_at, not answered since the clock started. Removing the job
+  on an answer is a courtesy; this re-check is what makes an answered, re-opened or re-assigned ticket stay
+  quiet.
 - Every Slack post is behind a SET NX guard keyed by ticket, kind and due_at, so a retried or duplicated job
   posts once. A failed post releases its guard, so RQ's retry posts it.
 - Late timers (the poll or a worker came back late): the reminders already due collapse into one, sent at once
@@ -24,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from redis.client import Pipeline
 from rq import Retry
 from rq.job import Job, JobStatus
 
@@ -87,30 +91,66 @@ def _ceil_second(moment: datetime) -> datetime:
     return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
-def _schedule(ctx: Context, ticket: Ticket, start: datetime, next_response: bool, now: datetime) -> None:
+_ORDER = {REMIND: 0, BREACH: 1, ESCALATE: 2}
+
+
+def _after(timers: list[Timer], kind: str, index: int) -> Timer | None:
+    """The first timer of a plan that comes after (kind, index) in the clock's order."""
+    return next((x for x in timers if (_ORDER[x.kind], x.index) > (_ORDER[kind], index)), None)
+
+
+def _enqueue(ctx: Context, tweet_id: str, due: datetime, timer: Timer, pipeline: Pipeline | None = None) -> None:
     from bot import jobs_timers  # the scheduler needs the job functions; they import this module
 
+    ctx.queue.enqueue_at(_ceil_second(timer.at), getattr(jobs_timers, timer.kind), tweet_id, due_key(due),
+                         timer.index, retry=RETRY, pipeline=pipeline,
+                         job_id=timer_job_id(timer.kind, tweet_id, timer.index, due))
+
+
+def _schedule(ctx: Context, ticket: Ticket, start: datetime, next_response: bool, now: datetime,
+              pipeline: Pipeline | None) -> None:
+    """Start a clock: its first timer only. Each timer job schedules the next one when it runs (see _chain)."""
     policy = clock_policy(ctx.routing.policy(ticket.policy), next_response)
-    due = ticket.due_at
-    pipe = ctx.queue.connection.pipeline()  # every timer of the clock in one round trip
-    for timer in plan(ctx.clock, policy, start, due, now):
-        ctx.queue.enqueue_at(_ceil_second(timer.at), getattr(jobs_timers, timer.kind), ticket.tweet_id,
-                             due_key(due), timer.index, retry=RETRY, pipeline=pipe,
-                             job_id=timer_job_id(timer.kind, ticket.tweet_id, timer.index, due))
-    pipe.execute()
-    log.info("SLA timers set for ticket %s (%s, due %s)", ticket.tweet_id, policy.name, due.isoformat())
+    first = plan(ctx.clock, policy, start, ticket.due_at, now)[0]  # the breach, at least
+    pipe = pipeline if pipeline is not None else ctx.queue.connection.pipeline()
+    _enqueue(ctx, ticket.tweet_id, ticket.due_at, first, pipe)
+    if pipeline is None:
+        pipe.execute()
+    log.debug("SLA clock started for ticket %s (%s, due %s)", ticket.tweet_id, policy.name, ticket.due_at)
 
 
-def on_posted(ctx: Context, ticket: Ticket, now: datetime) -> None:
-    """The ticket is in Slack: start its first-response clock (from the tweet, or from the escalation)."""
-    _schedule(ctx, ticket, ticket.clock_origin, next_response=False, now=now)
+def _chain(ctx: Context, ticket: Ticket, kind: str, index: int, now: datetime) -> None:
+    """Schedule the timer after this one on the ticket's running clock, once (a retried job comes back here).
+
+    Called before the job acts, so a job that fails for good still leaves the breach and the escalation
+    steps after it in place."""
+    next_response = ticket.first_response_at is not None
+    start = (ticket.clock_start or ticket.clock_origin) if next_response else ticket.clock_origin
+    after = _after(plan(ctx.clock, _policy(ctx, ticket), start, ticket.due_at, now), kind, index)
+    if after is None:
+        return
+    guard = "timer:" + timer_job_id(after.kind, ticket.tweet_id, after.index, ticket.due_at)
+    if not ctx.store.once(guard, GUARD_TTL_S):
+        return
+    try:
+        _enqueue(ctx, ticket.tweet_id, ticket.due_at, after)
+    except Exception:
+        ctx.store.forget(guard)
+        raise
+
+
+def on_posted(ctx: Context, ticket: Ticket, now: datetime, pipeline: Pipeline | None = None) -> None:
+    """The ticket is in Slack: start its first-response clock (from the tweet, or from the escalation).
+
+    With `pipeline`, the timer is written with the caller's other commands (one round trip, one MULTI)."""
+    _schedule(ctx, ticket, ticket.clock_origin, next_response=False, now=now, pipeline=pipeline)
 
 
 def on_reopened(ctx: Context, ticket: Ticket, now: datetime) -> None:
     """A customer follow-up re-opened an answered ticket: start its next_response clock, if any."""
     if ctx.routing.policy(ticket.policy).next_response is None or ticket.clock_start is None:
         return  # re-opened without a deadline: nothing to remind or breach
-    _schedule(ctx, ticket, ticket.clock_start, next_response=True, now=now)
+    _schedule(ctx, ticket, ticket.clock_start, next_response=True, now=now, pipeline=None)
 
 
 def _job_ids(ctx: Context, ticket: Ticket) -> Iterator[str]:
@@ -169,12 +209,16 @@ def _mentions(users: tuple[str, ...] | list[str]) -> str:
     return "".join(f"<@{u}> " for u in users)
 
 
-def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) -> str:
+def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, deferred: bool = False) -> str:
     """Tell the thread how much time is left."""
     due = datetime.fromisoformat(due_at)
     ticket = _waiting(ctx, tweet_id, due)
-    if ticket is None or ticket.state is State.PENDING:
-        return "stale" if ticket is None else "reply-on-its-way"
+    if ticket is None:
+        return "stale"
+    if not deferred:
+        _chain(ctx, ticket, REMIND, index, now)
+    if ticket.state is State.PENDING:
+        return "reply-on-its-way"
     if now >= due:
         return "past-due"  # the breach says it better
     policy = _policy(ctx, ticket)
@@ -184,8 +228,8 @@ def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
             return "past-due"
         from bot import jobs_timers
 
-        ctx.queue.enqueue_at(_ceil_second(opens), jobs_timers.remind, tweet_id, due_at, index, retry=RETRY,
-                             job_id=timer_job_id(REMIND, tweet_id, index, due, "deferred"))
+        ctx.queue.enqueue_at(_ceil_second(opens), jobs_timers.remind, tweet_id, due_at, index, deferred=True,
+                             retry=RETRY, job_id=timer_job_id(REMIND, tweet_id, index, due, "deferred"))
         return "deferred"
     left = format_duration(ctx.clock.business_elapsed(policy, now, due))
     who = f"<@{ticket.claimed_by}> " if ticket.claimed_by else ""
@@ -202,6 +246,7 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
     ticket = _waiting(ctx, tweet_id, due)
     if ticket is None:
         return "stale"
+    _chain(ctx, ticket, BREACH, index, now)
     flagged = transition(ticket, Event.BREACHED, now)
     if flagged != ticket:
         ctx.store.mark_breached(tweet_id)
@@ -232,6 +277,7 @@ def escalate(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime
     ticket = _waiting(ctx, tweet_id, due)
     if ticket is None:
         return "stale"
+    _chain(ctx, ticket, ESCALATE, index, now)
     steps = ctx.clock.escalation_times(_policy(ctx, ticket), due)
     if index >= len(steps):
         return "stale"  # the routing changed since the job was planned

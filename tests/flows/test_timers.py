@@ -77,14 +77,26 @@ def scheduled(ctx: Context) -> dict[str, datetime]:
 
 
 def run_due(ctx: Context, now: datetime) -> list[tuple[str, str]]:
-    """What the scheduler and a worker do at `now`: run every job due by then, earliest first."""
+    """What the scheduler and a worker do at `now`: run every job due by then, earliest first, including the
+    ones a job schedules (each timer job schedules the next) when they are due by then too."""
+    return [(kind, result) for _, kind, result in _run(ctx, now, at_their_time=False)]
+
+
+def fire_times(ctx: Context, until: datetime) -> list[tuple[str, datetime]]:
+    """Each timer that fires until `until`, run at its own scheduled instant (workers always up)."""
+    return [(kind, when) for when, kind, _ in _run(ctx, until, at_their_time=True)]
+
+
+def _run(ctx: Context, until: datetime, at_their_time: bool) -> list[tuple[datetime, str, str]]:
     registry = ctx.queue.scheduled_job_registry
     done = []
-    for job_id in registry.get_jobs_to_schedule(int(now.timestamp())):
-        job = Job.fetch(job_id, connection=ctx.queue.connection)
+    while due := registry.get_jobs_to_schedule(int(until.timestamp()), chunk_size=1):
+        job = Job.fetch(due[0], connection=ctx.queue.connection)
+        when = datetime.fromtimestamp(registry.get_scheduled_time(job).timestamp(), KST)
         registry.remove(job)
         kind = job.func_name.rsplit(".", 1)[1]
-        done.append((kind, getattr(timers, kind)(ctx, *job.args, now)))
+        now = when if at_their_time else until
+        done.append((when, kind, getattr(timers, kind)(ctx, *job.args, now, **job.kwargs)))
     return done
 
 
@@ -109,7 +121,9 @@ def answer(ctx: Context, ticket: Ticket, now: datetime) -> None:
 def test_a_posted_ticket_gets_its_reminders_breach_and_escalation_steps(ctx, x):
     ticket = post(ctx, x, "와이브로 장애예요")  # fast-track: 3h, reminders at 1h and 2h
     assert ticket.policy == "fast_track" and ticket.due_at == at(3)
-    assert sorted(scheduled(ctx).values()) == [at(1), at(2), at(3), at(4), at(6)]
+    assert list(scheduled(ctx).values()) == [at(1)], "one timer waits at a time: the next one"
+    assert fire_times(ctx, at(7)) == [("remind", at(1)), ("remind", at(2)), ("breach", at(3)),
+                                      ("escalate", at(4)), ("escalate", at(6))]
 
 
 def test_a_hand_escalated_ticket_runs_from_the_escalation(ctx, x):
@@ -120,14 +134,15 @@ def test_a_hand_escalated_ticket_runs_from_the_escalation(ctx, x):
                    due_at=escalated + timedelta(hours=3), first_due_at=escalated + timedelta(hours=3))
     ctx.store.create_tickets([made], escalated.timestamp())
     ingest.flush_outbox(ctx, escalated)
-    assert sorted(scheduled(ctx).values()) == [at(6), at(7), at(8), at(9), at(11)]
+    assert [when for _, when in fire_times(ctx, at(12))] == [at(6), at(7), at(8), at(9), at(11)]
 
 
 def test_reminders_missed_by_a_late_poll_collapse_into_one_sent_at_once(ctx, x, slack):
     # 24h standard: reminders at 12h and 21h36m; the poll only sees the tweet at 22h.
     ticket = post(ctx, x, "와이브로 문의", now=at(22))
-    assert sorted(scheduled(ctx).values()) == [at(22), at(24)]
+    assert list(scheduled(ctx).values()) == [at(22)]
     assert run_due(ctx, at(22)) == [("remind", "reminded")]
+    assert list(scheduled(ctx).values()) == [at(24)], "then the breach"
     assert len(thread(slack, ticket)) == 1 and "2h" in thread(slack, ticket)[0]
 
 
@@ -144,7 +159,8 @@ def test_business_hours_reminders_are_only_set_inside_them(ctx, x):
     ticket = post(ctx, x, "기업 회선 문의", created=friday)
     monday = datetime(2026, 3, 9, tzinfo=KST)
     assert ticket.due_at == monday.replace(hour=17)
-    assert sorted(scheduled(ctx).values()) == [monday.replace(hour=13), monday.replace(hour=17)]
+    assert fire_times(ctx, monday.replace(hour=18)) == [("remind", monday.replace(hour=13)),
+                                                        ("breach", monday.replace(hour=17))]
 
 
 def test_a_reminder_that_comes_due_at_night_waits_for_the_opening(ctx, x, slack):
@@ -192,8 +208,8 @@ def test_an_answered_ticket_gets_no_reminder_and_no_breach(ctx, x, slack):
 def test_a_ticket_whose_due_time_changed_ignores_its_old_jobs(ctx, x, slack):
     ticket = post(ctx, x, "와이브로 문의")
     ctx.store.save(replace(ticket, due_at=at(48)))  # e.g. moved to another department's policy
-    assert run_due(ctx, at(24)) == [("remind", "stale"), ("remind", "stale"), ("breach", "stale")]
-    assert thread(slack, ticket) == [] and managers(slack) == []
+    assert run_due(ctx, at(24)) == [("remind", "stale")], "a stale timer schedules no next one"
+    assert thread(slack, ticket) == [] and managers(slack) == [] and scheduled(ctx) == {}
 
 
 def test_a_duplicated_reminder_job_posts_once(ctx, x, slack):
@@ -213,6 +229,25 @@ def test_a_failed_post_is_retried_and_still_posted_once(ctx, x, slack):
     assert timers.remind(ctx, ticket.tweet_id, due, 0, at(12, 0, 10)) == "reminded"  # RQ's retry
     assert timers.remind(ctx, ticket.tweet_id, due, 0, at(12, 0, 20)) == "duplicate"
     assert len(thread(slack, ticket)) == 1
+
+
+def test_a_reminder_that_fails_for_good_still_leaves_the_breach_in_place(ctx, x, slack):
+    ticket = post(ctx, x, "와이브로 문의")
+    slack.fail_next("chat.postMessage", "fatal_error")
+    with pytest.raises(Exception, match="fatal_error"):
+        run_due(ctx, at(12))
+    assert list(scheduled(ctx).values()) == [at(21, 36)], "the next timer was set before the reminder failed"
+    assert fire_times(ctx, at(25)) == [("remind", at(21, 36)), ("breach", at(24))]
+    assert thread(slack, ticket)[-1].startswith("🚨 <@U0LEAD> SLA 위반")
+
+
+def test_a_retried_timer_job_sets_its_next_timer_once(ctx, x):
+    ticket = post(ctx, x, "와이브로 문의")
+    due = timers.due_key(ticket.due_at)
+    run_due(ctx, at(12))
+    ctx.queue.connection.zrem(ctx.queue.scheduled_job_registry.key, *scheduled(ctx))  # the next one ran
+    assert timers.remind(ctx, ticket.tweet_id, due, 0, at(12, 0, 10)) == "duplicate"  # a late duplicate
+    assert scheduled(ctx) == {}, "it does not bring back a timer that was already set"
 
 
 # -- breach and escalation --------------------------------------------------------------------------------
@@ -276,8 +311,9 @@ def test_a_customer_follow_up_runs_on_the_next_response_clock(ctx, x, slack):
     ingest.flush_outbox(ctx, at(2))
     reopened = ctx.store.ticket(ticket.tweet_id)
     assert reopened.is_open and reopened.due_at == at(6)  # next_response: 4h
-    assert sorted(scheduled(ctx).values()) == [at(4), at(5, 36), at(6)]  # 50%, 90% of 4h, the breach
+    assert list(scheduled(ctx).values()) == [at(4)]  # 50% of 4h; then 90%, then the breach
     assert run_due(ctx, at(4)) == [("remind", "reminded")]
+    assert list(scheduled(ctx).values()) == [at(5, 36)]
     assert thread(slack, ticket)[-1].startswith("⏰ 응답 기한까지 2h 남았습니다 (기한 2026-03-04 16:00")
     run_due(ctx, at(6))
     # Announced to the managers, but the first-response SLA (what `breached` and the report count) was met.
@@ -294,5 +330,5 @@ def test_a_follow_up_without_next_response_starts_no_clock(ctx, x, slack):
     ingest.flush_outbox(ctx, at(2))
     assert ctx.store.ticket(ticket.tweet_id).is_open
     # on_answered was not called here, so the first clock's jobs are still scheduled: they must stay quiet.
-    assert [result for _, result in run_due(ctx, at(40))] == ["stale", "stale"]
+    assert run_due(ctx, at(40)) == [("remind", "stale")]
     assert managers(slack) == []

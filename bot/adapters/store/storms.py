@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from redis.client import Pipeline
+
 from bot.adapters.store.tickets import P
 from bot.domain.tickets import Ticket
 
@@ -64,15 +66,16 @@ class StormKeys:
         return bool(self.r.eval(script, 3, P + "storm:active:" + dept, P + "storm:" + storm_id,
                                 P + "storms:active", storm_id, now_ts))
 
-    def mark_storm_posted(self, tickets: Sequence[Ticket]) -> None:
+    def mark_storm_posted(self, tickets: Sequence[Ticket], pipeline: Pipeline | None = None) -> None:
         """Storm members are shown as lines in the storm thread: record that, without a thread of their own."""
-        pipe = self.r.pipeline(transaction=True)
+        pipe = pipeline if pipeline is not None else self.r.pipeline(transaction=True)
         for t in tickets:
             pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
                                                        "message_ts": t.message_ts or ""})
             pipe.zrem(P + "outbox:post", t.tweet_id)
         pipe.hincrby(P + "m:events", "storm_members_posted", len(tickets))
-        pipe.execute()
+        if pipeline is None:
+            pipe.execute()
 
     # -- broadcasts: one staff reply to every member of a storm -------------------------------------------
     def add_broadcast(self, key: str, values: Mapping[str, str | float]) -> bool:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.client import Pipeline
+
 from bot.domain.tickets import Author, Mention, State, Ticket
 
 P = "esc:"
@@ -193,16 +195,19 @@ class TicketKeys:
     def pending_posts(self, limit: int = 500) -> list[str]:
         return list(self.r.zrange(P + "outbox:post", 0, limit - 1))
 
-    def mark_posted(self, t: Ticket) -> None:
-        """Record the Slack message of a ticket and take it out of the outbox, atomically."""
-        pipe = self.r.pipeline(transaction=True)
+    def mark_posted(self, t: Ticket, pipeline: Pipeline | None = None) -> None:
+        """Record the Slack message of a ticket and take it out of the outbox, atomically.
+
+        With `pipeline` (a MULTI the caller executes), the commands join the caller's other writes."""
+        pipe = pipeline if pipeline is not None else self.r.pipeline(transaction=True)
         pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
                                                    "message_ts": t.message_ts or ""})
         pipe.hset(P + f"threads:{t.channel}", t.message_ts or "", t.tweet_id)
         pipe.zrem(P + "outbox:post", t.tweet_id)
         pipe.hincrby(P + "m:events", "tickets_posted", 1)
         pipe.delete(P + "lease:post:" + t.tweet_id)
-        pipe.execute()
+        if pipeline is None:
+            pipe.execute()
 
     def post_attempt(self, member: str) -> int:
         """Count attempts to post an outbox item; more than one means a worker may have died mid-post."""
