@@ -144,6 +144,22 @@ def test_slack_rate_limit_in_one_channel_drops_nothing(ctx, slack, x):
     assert any(c[0] == "chat.postMessage" for c in slack.calls)
 
 
+def test_a_rate_limited_channel_does_not_hold_up_another_channels_tickets(ctx, slack, x):
+    """Slack paces each channel: while #iphone waits out its 429s, the WiBro ticket goes straight through."""
+    slack.rate_limit_per_channel = 1.0
+    try:
+        for i in range(3):
+            x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"burst{i}")
+        x.add_mention(f"@{ACCOUNT} 와이브로 문의", username="wibro")
+        poll_and_post(ctx, now())
+    finally:
+        slack.rate_limit_per_channel = None
+    iphone = [float(m["ts"]) for m in slack.messages("C0IPHONE")]
+    wibro = [float(m["ts"]) for m in slack.messages("C0WIBRO")]
+    assert len(iphone) == 3 and len(wibro) == 1
+    assert wibro[0] < sorted(iphone)[1], "the WiBro ticket waited behind #iphone's rate limit"
+
+
 def test_slack_5xx_after_taking_a_post_is_not_posted_twice(ctx, slack, x):
     tweet_id = x.add_mention(f"@{ACCOUNT} 아이폰 문의", username="minsu")
     slack.fail_next("chat.postMessage", status=500, count=1, after=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, ticket_blocks, tweet_url
 from bot.adapters.x import XError, XUnavailable
@@ -113,36 +116,61 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
     """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once.
 
     The batch is read in one round trip; each item is then claimed (a short lease that also re-checks it is
-    still unposted), so several workers can flush at once and a dead worker's items wait POST_LEASE_S."""
+    still unposted), so several workers can flush at once and a dead worker's items wait POST_LEASE_S.
+    Tickets are posted one lane per channel, up to LANES channels at once, in order within a channel: Slack
+    limits posting per channel, so one channel's rate-limit wait (or a slow answer) holds up only its own
+    tickets. Follow-ups go after the tickets (their parent may be in this batch)."""
     posted = 0
     while True:
         members = ctx.store.pending_posts(limit)
         loaded = ctx.store.tickets_to_post([m for m in members if not m.startswith("fu:")])
         in_storm = {i: x.storm for i, (x, _) in loaded.items() if x is not None and x.storm and not x.message_ts}
-        done = 0
+        lanes: dict[str, list[str]] = {}
+        followups = []
         for member in members:
-            if member in in_storm:
-                continue  # shown together in their storm's thread, below
-            if not ctx.store.claim_post(member, POST_LEASE_S):
-                continue  # another worker has it, or already posted it
-            try:
-                if member.startswith("fu:"):
-                    n = post_followup(ctx, member[3:], now)
-                else:
-                    n = post_ticket(ctx, member, now, *loaded[member])
-                done += n
-                if not n:
-                    ctx.store.release("post:" + member)  # nothing posted (yet): free it for the next flush
-            except SlackError as exc:
-                # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
-                log.error("Slack post of %s failed, will retry: %s", member, exc)
-                ctx.store.count("failures", "slack_post")
-                ctx.store.release("post:" + member)
+            if member.startswith("fu:"):
+                followups.append(member)
+            elif member not in in_storm:  # storm members are shown together in their storm's thread, below
+                ticket = loaded[member][0]
+                lanes.setdefault(_channel(ctx, ticket) if ticket else "", []).append(member)
+        done = sum(_in_lanes(list(lanes.values()), partial(_post_item, ctx, now, loaded)))
+        done += sum(_post_item(ctx, now, loaded, member) for member in followups)
         for storm_id in dict.fromkeys(in_storm.values()):
             done += _flush_storm(ctx, storm_id or "", [i for i, s in in_storm.items() if s == storm_id], now)
         posted += done
         if len(members) < limit or not done:
             return posted  # the outbox is empty (or holds only what Slack refuses for now)
+
+
+LANES = 4  # channels posted to at once by one flush
+
+
+def _in_lanes(lanes: list[list[str]], post: Callable[[str], int]) -> list[int]:
+    """Run `post` over each lane's items in order, LANES lanes at a time (inline when there is one)."""
+    if len(lanes) <= 1:
+        return [post(item) for lane in lanes for item in lane]
+    with ThreadPoolExecutor(max_workers=min(LANES, len(lanes)), thread_name_prefix="post-lane") as pool:
+        return [n for counts in pool.map(lambda lane: [post(item) for item in lane], lanes) for n in counts]
+
+
+def _post_item(ctx: Context, now: datetime, loaded: dict[str, tuple[Ticket | None, int]], member: str) -> int:
+    """Claim one outbox item and post it; a Slack failure leaves it for the next flush. Returns 1 if posted."""
+    if not ctx.store.claim_post(member, POST_LEASE_S):
+        return 0  # another worker has it, or already posted it
+    try:
+        if member.startswith("fu:"):
+            n = post_followup(ctx, member[3:], now)
+        else:
+            n = post_ticket(ctx, member, now, *loaded[member])
+        if not n:
+            ctx.store.release("post:" + member)  # nothing posted (yet): free it for the next flush
+        return n
+    except SlackError as exc:
+        # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
+        log.error("Slack post of %s failed, will retry: %s", member, exc)
+        ctx.store.count("failures", "slack_post")
+        ctx.store.release("post:" + member)
+        return 0
 
 
 def _flush_storm(ctx: Context, storm_id: str, ids: list[str], now: datetime) -> int:
@@ -193,8 +221,10 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | Non
             warn = f"⚠️ <#{_channel(ctx, ticket)}>: {exc.error}"
             ts = ctx.slack.post(channel, f"{warn}\n{text}", blocks, metadata=meta)
     ticket = transition(ticket, Event.POSTED, now, channel=channel, ts=ts)
-    timers.on_posted(ctx, ticket, now)  # before mark_posted: a crash in between re-runs both, ids are fixed
-    ctx.store.mark_posted(ticket)
+    pipe = ctx.queue.connection.pipeline(transaction=True)  # the first SLA timer and the record, one MULTI
+    timers.on_posted(ctx, ticket, now, pipe)
+    ctx.store.mark_posted(ticket, pipe)
+    pipe.execute()
     return 1
 
 
