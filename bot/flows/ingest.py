@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 BACKFILL = timedelta(hours=24)  # a first poll (no cursor yet) looks back this far, no further
 POLL_LEASE_S = 60  # longer than a poll takes; a dead worker's poll blocks the next ones for at most this
-POST_LEASE_S = 30  # longer than one Slack post with its rate-limit waits; a dead worker's item waits this
+POST_LEASE_S = 30  # longer than a claim batch takes to post, rate-limit waits included; a dead worker's items wait this
 UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
 
 
@@ -133,8 +133,8 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
             elif member not in in_storm:  # storm members are shown together in their storm's thread, below
                 ticket = loaded[member][0]
                 lanes.setdefault(_channel(ctx, ticket) if ticket else "", []).append(member)
-        done = sum(_in_lanes(list(lanes.values()), partial(_post_item, ctx, now, loaded)))
-        done += sum(_post_item(ctx, now, loaded, member) for member in followups)
+        done = sum(_in_lanes(list(lanes.values()), partial(_post_lane, ctx, now, loaded)))
+        done += _post_lane(ctx, now, loaded, followups)
         for storm_id in dict.fromkeys(in_storm.values()):
             done += _flush_storm(ctx, storm_id or "", [i for i, s in in_storm.items() if s == storm_id], now)
         posted += done
@@ -143,20 +143,30 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
 
 
 LANES = 4  # channels posted to at once by one flush
+CLAIM_BATCH = 5  # outbox items claimed in one round trip: few, so a claim's lease outlasts its turn in the lane
 
 
-def _in_lanes(lanes: list[list[str]], post: Callable[[str], int]) -> list[int]:
-    """Run `post` over each lane's items in order, LANES lanes at a time (inline when there is one)."""
+def _in_lanes(lanes: list[list[str]], post_lane: Callable[[list[str]], int]) -> list[int]:
+    """Run `post_lane` on each lane, LANES lanes at a time (inline when there is one)."""
     if len(lanes) <= 1:
-        return [post(item) for lane in lanes for item in lane]
+        return [post_lane(lane) for lane in lanes]
     with ThreadPoolExecutor(max_workers=min(LANES, len(lanes)), thread_name_prefix="post-lane") as pool:
-        return [n for counts in pool.map(lambda lane: [post(item) for item in lane], lanes) for n in counts]
+        return list(pool.map(post_lane, lanes))
 
 
-def _post_item(ctx: Context, now: datetime, loaded: dict[str, tuple[Ticket | None, int]], member: str) -> int:
-    """Claim one outbox item and post it; a Slack failure leaves it for the next flush. Returns 1 if posted."""
-    if not ctx.store.claim_post(member, POST_LEASE_S):
-        return 0  # another worker has it, or already posted it
+def _post_lane(ctx: Context, now: datetime, loaded: dict[str, tuple[Ticket | None, int]], lane: list[str]) -> int:
+    """Post a lane's items in order, claiming CLAIM_BATCH at a time. Returns how many were posted."""
+    done = 0
+    for start in range(0, len(lane), CLAIM_BATCH):
+        chunk = lane[start:start + CLAIM_BATCH]
+        for member, mine in zip(chunk, ctx.store.claim_posts(chunk, POST_LEASE_S), strict=True):
+            if mine:  # else another worker has it, or already posted it
+                done += _post_claimed(ctx, now, loaded, member)
+    return done
+
+
+def _post_claimed(ctx: Context, now: datetime, loaded: dict[str, tuple[Ticket | None, int]], member: str) -> int:
+    """Post one claimed outbox item; a Slack failure leaves it for the next flush. Returns 1 if posted."""
     try:
         if member.startswith("fu:"):
             n = post_followup(ctx, member[3:], now)

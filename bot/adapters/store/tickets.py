@@ -156,10 +156,15 @@ class TicketKeys:
             out[i] = (hash_to_ticket(h) if h and "created_at" in h else None, attempt)
         return out
 
-    def claim_post(self, member: str, seconds: int) -> bool:
-        """Take an outbox item for posting, unless another worker has it or it was posted meanwhile."""
-        key = P + ("fu:" + member[3:] if member.startswith("fu:") else "t:" + member)
-        return bool(self._claim(keys=[P + "lease:post:" + member, key], args=[seconds]))
+    def claim_posts(self, members: Sequence[str], seconds: int) -> list[bool]:
+        """Take outbox items for posting, each unless another worker has it or it was posted meanwhile.
+
+        One round trip for the lot; each claim is its own atomic script."""
+        pipe = self.r.pipeline(transaction=False)
+        for member in members:
+            key = P + ("fu:" + member[3:] if member.startswith("fu:") else "t:" + member)
+            self._claim(keys=[P + "lease:post:" + member, key], args=[seconds], client=pipe)
+        return [bool(x) for x in pipe.execute()]
 
     def ticket(self, tweet_id: str) -> Ticket | None:
         h = self.r.hgetall(P + "t:" + tweet_id)
