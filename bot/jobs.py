@@ -40,26 +40,38 @@ def flush_posts() -> int:
     return ingest.flush_outbox(get_context(), _now())
 
 
+def message_wanted(event: dict[str, Any]) -> bool:
+    """Whether a Slack message event can matter: a person's reply in a thread, its edit, or a deletion.
+
+    The web process drops the rest (every post of the bot's own, channel chatter) before it becomes a job."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        msg = event.get("message") or {}
+        return not msg.get("bot_id") and bool(msg.get("thread_ts")) and msg.get("thread_ts") != msg.get("ts")
+    if subtype == "message_deleted":
+        return True
+    if subtype not in (None, "thread_broadcast", "file_share") or event.get("bot_id"):
+        return False
+    thread_ts = event.get("thread_ts")
+    return bool(thread_ts) and thread_ts != event.get("ts") and bool(event.get("user"))
+
+
 def handle_message(event: dict[str, Any]) -> str:
     """A Slack message event in a channel the bot is in: a reply, an edit or a deletion."""
+    if not message_wanted(event):
+        return "ignored"
     ctx = get_context()
     subtype = event.get("subtype")
     channel = event.get("channel", "")
     if subtype == "message_changed":
-        msg = event.get("message") or {}
-        if msg.get("bot_id") or not msg.get("thread_ts") or msg.get("thread_ts") == msg.get("ts"):
-            return "ignored"
+        msg = event["message"]
         return relay.on_edit(ctx, channel, msg["thread_ts"], msg["ts"], msg.get("user", ""),
                              msg.get("text", ""), _now())
     if subtype == "message_deleted":
         prev = event.get("previous_message") or {}
         return relay.on_delete(ctx, channel, prev.get("thread_ts", ""), event.get("deleted_ts", ""), _now())
-    if subtype not in (None, "thread_broadcast", "file_share") or event.get("bot_id"):
-        return "ignored"
-    thread_ts = event.get("thread_ts")
-    if not thread_ts or thread_ts == event.get("ts") or not event.get("user"):
-        return "ignored"
-    return relay.on_reply(ctx, channel, thread_ts, event["ts"], event["user"], event.get("text", ""), _now())
+    return relay.on_reply(ctx, channel, event["thread_ts"], event["ts"], event["user"], event.get("text", ""),
+                          _now())
 
 
 def send_reply(channel: str, ts: str) -> str:

@@ -37,6 +37,8 @@ def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
 
     @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not jobs.message_wanted(event):
+            return  # the bot's own posts and channel chatter: no job for the worker to throw away
         event_id = body.get("event_id", "")
         if event_id and ctx.store.seen_event(event_id):
             log.info("Slack redelivered %s; already queued", event_id)

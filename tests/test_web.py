@@ -33,11 +33,12 @@ def post(bot: Bot, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def event_body(text: str = "hi") -> bytes:
-    return json.dumps({"type": "event_callback", "team_id": "T0SANDBOX", "api_app_id": "A0", "event_id": "Ev1",
+def event_body(text: str = "hi", event_id: str = "Ev1", **event: str) -> bytes:
+    return json.dumps({"type": "event_callback", "team_id": "T0SANDBOX", "api_app_id": "A0", "event_id": event_id,
                        "event_time": int(time.time()), "event": {"type": "message", "channel": "C0IPHONE",
                                                                  "user": "U0STAFF1", "text": text,
-                                                                 "ts": "1.000001", "thread_ts": "1.000000"}}
+                                                                 "ts": "1.000001", "thread_ts": "1.000000",
+                                                                 **event}}
                       ).encode()
 
 
@@ -65,6 +66,18 @@ def test_a_correctly_signed_event_is_queued_once_even_when_retried(web, slack, r
     retry = {**sign(slack.signing_secret, body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert post(web, body, retry)[0] == 200
     assert queued(r) == 1
+
+
+def test_the_bots_own_posts_and_channel_chatter_make_no_job(web, slack, r):
+    """Slack sends an event for every message in the bot's channels, its own ticket posts included."""
+    own_post = event_body("🟡 ticket", "Ev2", bot_id="B0ESCALATOR", subtype="bot_message", thread_ts="")
+    chatter = event_body("lunch?", "Ev3", thread_ts="")
+    for body in (own_post, chatter):
+        assert post(web, body, sign(slack.signing_secret, body))[0] == 200
+    assert queued(r) == 0
+    reply = event_body("답변드립니다", "Ev4")
+    assert post(web, reply, sign(slack.signing_secret, reply))[0] == 200
+    assert queued(r) == 1, "a person's reply in a thread is still queued"
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe\x00", b"payload=%7Bbroken", b"[1,2,3]",
