@@ -32,14 +32,15 @@ class Sizes:
     routing_rounds: int
     report_tickets: int
     roundtrip_batch: int
+    ingest_rounds: int
 
 
 def sizes(args: argparse.Namespace) -> Sizes:
     if args.quick:
         return Sizes(mentions=20, relay_rate=20, relay_seconds=1, routing_departments=500, routing_rounds=2000,
-                     report_tickets=2000, roundtrip_batch=10)
+                     report_tickets=2000, roundtrip_batch=10, ingest_rounds=1)
     return Sizes(mentions=args.mentions, relay_rate=20, relay_seconds=10, routing_departments=500,
-                 routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200)
+                 routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200, ingest_rounds=5)
 
 
 def say(text: str) -> None:
@@ -107,8 +108,12 @@ def stack_rows(s: Sizes, tmp: Path) -> list[Row]:
         say("starting redis-server, the stand-ins, and web, worker and cron from the Procfile")
         stack.start()
         ingest.warm_up(stack, "처음 멘션입니다")
-        say(f"ingest: {s.mentions} mentions")
-        i = ingest.run(stack, data.mention_texts(depts, s.mentions), set(channels), timeout=60 + s.mentions * 0.2)
+        rounds = []
+        for n in range(s.ingest_rounds):  # the median round: one burst on a shared machine is a coin toss
+            say(f"ingest: {s.mentions} mentions (round {n + 1} of {s.ingest_rounds})")
+            rounds.append(ingest.run(stack, data.mention_texts(depts, s.mentions, seed=11 + n), set(channels),
+                                     timeout=60 + s.mentions * 0.2))
+        i = sorted(rounds, key=lambda x: (x.timed_out, (x.bot_s - x.poll_wait_s) / (x.floor_s or 1)))[len(rounds) // 2]
         say(f"relay: {s.relay_rate:g} replies/s for {s.relay_seconds:g} s")
         r = relay.run(stack, channels, s.relay_rate, s.relay_seconds)
         overload = 3 * s.relay_rate
@@ -123,7 +128,8 @@ def stack_rows(s: Sizes, tmp: Path) -> list[Row]:
     bot = f"{work_s:.2f} s from the poll (+ {i.poll_wait_s:.2f} s waiting for it)" if not i.timed_out else \
         f"timed out: {i.posted}/{i.mentions} in {i.bot_s:.0f} s"
     keeps_up = r.arrived == r.sent and r.per_s >= 0.95 * r.offered_per_s
-    return [Row(f"ingest: {i.mentions} mentions -> {i.mentions} Slack posts (poll every 1 s)", bot,
+    return [Row(f"ingest: {i.mentions} mentions -> {i.mentions} Slack posts (poll every 1 s; median of "
+                f"{len(rounds)})", bot,
                 f"{i.floor_s:.2f} s (bare WebClient, same calls)", f"{per_mention:.2f}x", "<= 1.5x",
                 per_mention <= 1.5 and not i.timed_out),
             Row("ingest: the same, mentions on X -> last Slack post", f"{i.bot_s:.2f} s",
