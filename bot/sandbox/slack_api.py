@@ -103,7 +103,7 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             "conversations.members": self._members, "conversations.history": self._history,
             "conversations.replies": self._replies, "conversations.info": self._conversation_info,
             "conversations.open": self._open_dm, "files.getUploadURLExternal": self._upload_url,
-            "files.completeUploadExternal": self._complete_upload,
+            "files.completeUploadExternal": self._complete_upload, "usergroups.users.list": self._usergroup_users,
         }
         for view_method in ("views.publish", "views.open", "views.push", "views.update"):
             self._methods[view_method] = functools.partial(self._view, method=view_method)
@@ -131,6 +131,13 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
     def add_channel(self, channel_id: str, name: str | None = None, members: list[str] | None = None) -> None:
         with self._lock:
             self.workspace.add_channel(channel_id, name, members)
+
+    def set_usergroup(self, group: str, users: list[str]) -> None:
+        """A user group (S…) and its members, as usergroups.users.list lists them."""
+        with self._lock:
+            for user in users:
+                self.workspace.ensure_user(user)
+            self.workspace.usergroups[group] = list(users)
 
     def set_members(self, channel: str, users: list[str]) -> None:
         with self._lock:

@@ -38,6 +38,12 @@ class ReadSide:
         chunk, cursor = page(members, int(args.get("limit") or 100), args.get("cursor"))
         return {"ok": True, "members": [m["ts"] for m in chunk], "response_metadata": {"next_cursor": cursor}}
 
+    def _usergroup_users(self, args: Args) -> dict[str, Any]:
+        users = self.workspace.usergroups.get(str(args.get("usergroup")))
+        if users is None:
+            raise SlackError("no_such_subteam")
+        return {"ok": True, "users": list(users)}
+
     @staticmethod
     def _window(messages: list[dict[str, Any]], args: Args) -> list[dict[str, Any]]:
         inclusive = flag(args.get("inclusive"))

@@ -69,6 +69,7 @@ class Workspace:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, Channel] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}  # every message of a channel, in ts order
+        self.usergroups: dict[str, list[str]] = {}  # user group id (S…) -> its members
         self._last_micros = 0
         self.add_user(BOT_USER, "escalator", is_bot=True, real_name="Escalator")
 

@@ -140,6 +140,23 @@ def test_escalate_acks_at_once_and_posts_the_ticket_with_its_note_once(start_bot
     assert len(slack.messages("C0WIBRO")) == 1 and slack.messages("C0TRIAGE") == []
 
 
+def test_operators_given_as_a_user_group_are_asked_of_slack(start_bot, slack, x):
+    start_bot(ROUTING.replace("operators: [U0OPS1]", "operators: [U0OPS1, S0OPSTEAM]"))
+    slack.set_usergroup("S0OPSTEAM", ["U0NIGHT"])
+    tweet_id = customer_tweet(x, "와이브로 야간 장애", "night")
+
+    member = slack.slash_command("/escalate", f"{tweet_id} wibro", user="U0NIGHT")
+    acked(member)
+    assert answer(slack, member).startswith("✅")
+    ticket_in(slack, "C0WIBRO", "night")
+    assert ("usergroups.users.list", {"usergroup": "S0OPSTEAM"}) in slack.calls
+
+    other = slack.slash_command("/escalate", tweet_id, user="U0STAFF1")
+    acked(other)
+    assert answer(slack, other) == t("ko", "escalate_operators_only", who="<!subteam^S0OPSTEAM>, <@U0OPS1>")
+    assert len(slack.messages("C0WIBRO")) == 1
+
+
 def test_escalate_refusals_each_say_what_to_do_and_make_nothing(start_bot, slack, x):
     start_bot(ROUTING)
     tweet_id = customer_tweet(x, "와이브로 끊겨요", "flaky")
