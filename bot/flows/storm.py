@@ -122,9 +122,11 @@ def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str,
     members = ctx.store.tickets(ctx.store.storm_members(storm_id))
     waiting = [m for m in members if m.first_response_at is None and m.state is not State.CLOSED]
     longest = max((len(m.author.username) for m in waiting), default=15)
-    length = tweet_length(f"@{'x' * longest} {plain}")
+    repeats = max(_nth(members).values(), default=1)
+    length = tweet_length(broadcast_text("x" * longest, plain, repeats))
     if not plain.strip() or not length.valid:
-        # Measured with the longest member's @handle in front, since every reply starts with one.
+        # Measured as the longest reply will be: the longest member's @handle in front, and the number that
+        # tells apart the replies to one customer's several tweets.
         problem = t(ctx.locale, "empty") if not plain.strip() else t(
             ctx.locale, "too_long", weighted=length.weighted, limit=length.limit, over=length.over_by)
         ctx.slack.post(channel, problem, thread_ts=thread_ts)
@@ -172,6 +174,21 @@ def broadcast(ctx: Context, key: str, now: datetime) -> str:
         ctx.store.release("bc:" + key)
 
 
+def broadcast_text(username: str, text: str, nth: int = 1) -> str:
+    """One storm member's reply: their @handle first, so no two customers get the same text (X refuses a
+    repeat as duplicate content); a customer's second and later tweets get "(2)", "(3)"… at the end."""
+    return f"@{username} {text}" + (f" ({nth})" if nth > 1 else "")
+
+
+def _nth(members: list[Ticket]) -> dict[str, int]:
+    """Each member's place among its author's tweets in the storm, oldest first: the same in every slice."""
+    seen: dict[str, int] = {}
+    nth = {}
+    for m in sorted(members, key=lambda m: (len(m.tweet_id), m.tweet_id)):
+        seen[m.author.username.casefold()] = nth[m.tweet_id] = seen.get(m.author.username.casefold(), 0) + 1
+    return nth
+
+
 def _send_all(ctx: Context, key: str, now: datetime) -> str:
     bc = ctx.store.broadcast(key)
     if bc.get("state") != "sending":
@@ -179,7 +196,9 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
     pace = ctx.routing.storm.pace.total_seconds() if ctx.routing.storm else 1.0
     done = ctx.store.broadcast_sent(key)
     finished = {k for k, v in done.items() if v.startswith(("sent", "failed"))}
-    todo = [m for m in ctx.store.tickets(ctx.store.storm_members(bc["storm"]))
+    members = ctx.store.tickets(ctx.store.storm_members(bc["storm"]))
+    nth = _nth(members)
+    todo = [m for m in members
             if m.tweet_id not in finished and m.first_response_at is None and m.state is not State.CLOSED]
     sent = sum(1 for v in done.values() if v.startswith("sent"))
     total = sent + len(todo)
@@ -196,7 +215,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             time.sleep(max(0.0, float(bc.get("last_sent") or 0) + pace - time.time()))
         ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
         ctx.store.broadcast_mark(key, member.tweet_id, "sending")
-        text = f"@{member.author.username} {bc['text']}"
+        text = broadcast_text(member.author.username, bc["text"], nth[member.tweet_id])
         try:
             tweet_id = ctx.x.reply(text, in_reply_to=member.tweet_id)
         except DuplicateContent:

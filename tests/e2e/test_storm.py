@@ -82,3 +82,24 @@ def test_an_operator_declares_a_storm_and_new_mentions_join_it(start_bot, slack,
              message="the storm ended by its button")
     x.add_mention(f"@{ACCOUNT} 와이브로 이제 돼요?", username="after")
     wait_for(lambda: len(slack.messages("C0WIBRO")) == 2, 20, message="a normal ticket after the storm")
+
+
+def test_a_customer_with_two_tweets_in_a_storm_gets_a_distinct_reply_to_each(start_bot, slack, x):
+    start_bot(ROUTING)
+    slack.slash_command("/escalate", "storm wibro 기지국 장애", user="U0OPS1", channel="C0TRIAGE")
+    header = wait_for(lambda: next((m for m in slack.messages("C0WIBRO") if "🌩️" in m.get("text", "")), None),
+                      20, message="the declared storm thread")
+    tweets = [x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요", username="twice"),
+              x.add_mention(f"@{ACCOUNT} 와이브로 아직도 안 돼요", username="twice"),
+              x.add_mention(f"@{ACCOUNT} 와이브로 먹통", username="once")]
+    wait_for(lambda: sum(m.get("text", "").count("• <https://x.com/") for m in slack.thread("C0WIBRO", header["ts"]))
+             == 3, 20, message="three members in the storm thread")
+    slack.user_message("C0WIBRO", "복구 중입니다. 죄송합니다.", user="U0STAFF1", thread_ts=header["ts"])
+    ask = wait_for(lambda: next((m for m in slack.thread("C0WIBRO", header["ts"]) if "📣" in m.get("text", "")),
+                                None), 15, message="the confirmation step")
+    slack.block_action("U0STAFF1", "C0WIBRO", ask["ts"], "storm_send")
+    wait_for(lambda: len(x.posted()) == 3, 30, 0.2, message="three replies on X")
+    by_tweet = {p["in_reply_to_tweet_id"]: p["text"] for p in x.posted()}
+    assert by_tweet == {tweets[0]: "@twice 복구 중입니다. 죄송합니다.",
+                        tweets[1]: "@twice 복구 중입니다. 죄송합니다. (2)",
+                        tweets[2]: "@once 복구 중입니다. 죄송합니다."}
