@@ -28,9 +28,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from redis.client import Pipeline
-from rq import Retry
-from rq.job import Job, JobStatus
 
+from bot.adapters.jobqueue import cancel_waiting, retry
 from bot.adapters.slack import local_time, tweet_url
 from bot.context import Context
 from bot.domain.calendar import next_open_instant
@@ -43,8 +42,7 @@ log = logging.getLogger(__name__)
 
 REMIND, BREACH, ESCALATE = "remind", "breach", "escalate"
 GUARD_TTL_S = 30 * 86400  # outlives any job that could still run for the same clock
-RETRY = Retry(max=3, interval=[10, 30, 60])
-WAITING = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.DEFERRED)
+RETRY = retry(10, 30, 60)
 
 
 @dataclass(frozen=True)
@@ -165,11 +163,7 @@ def _job_ids(ctx: Context, ticket: Ticket) -> Iterator[str]:
 
 def on_answered(ctx: Context, ticket: Ticket, now: datetime) -> None:
     """A reply reached X: the clock stops, and its jobs that have not started are removed."""
-    removed = 0
-    for job in Job.fetch_many(list(_job_ids(ctx, ticket)), connection=ctx.queue.connection):
-        if job is not None and job.get_status() in WAITING:
-            job.delete()
-            removed += 1
+    removed = cancel_waiting(ctx.queue, _job_ids(ctx, ticket))
     log.info("SLA clock stopped for ticket %s; %d timer(s) removed", ticket.tweet_id, removed)
 
 
