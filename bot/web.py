@@ -22,10 +22,19 @@ from bot.logs import configure_logging, exit_on_config_error
 log = logging.getLogger(__name__)
 
 
+class _OwnClient(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN goes unused when it is given a client: ours, made with that token and
+    SLACK_API_URL. The warning would greet every operator at start and mean nothing, so it is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
     """The listeners; over HTTP every request is signed, over Socket Mode the app token authenticates."""
     s = ctx.settings
     s.require("SLACK_BOT_TOKEN", *(("SLACK_APP_TOKEN",) if socket_mode else ("SLACK_SIGNING_SECRET",)))
+    logging.getLogger("slack_bolt.App").addFilter(_OwnClient())
     app = App(
         signing_secret=s.slack_signing_secret or "",
         client=WebClient(token=s.slack_bot_token, base_url=s.slack_api_url),
