@@ -180,6 +180,17 @@ def _waiting(ctx: Context, tweet_id: str, due: datetime) -> Ticket | None:
     return ticket
 
 
+def _on_clock(ctx: Context, tweet_id: str, due_at: str, kind: str, index: int, now: datetime,
+              chain: bool = True) -> tuple[datetime, Ticket | None]:
+    """A timer job's start: its ticket if still waiting on the clock ending at due_at (else None), with the
+    clock's next timer set first (unless `chain` is off: a deferred reminder's first run already set it)."""
+    due = datetime.fromisoformat(due_at)
+    ticket = _waiting(ctx, tweet_id, due)
+    if ticket is not None and chain:
+        _chain(ctx, ticket, kind, index, now)
+    return due, ticket
+
+
 def _post_once(ctx: Context, guard: str, channel: str, text: str, thread_ts: str | None = None) -> bool:
     if not ctx.store.once(guard, GUARD_TTL_S):
         return False
@@ -205,12 +216,9 @@ def _mentions(users: tuple[str, ...] | list[str]) -> str:
 
 def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, deferred: bool = False) -> str:
     """Tell the thread how much time is left."""
-    due = datetime.fromisoformat(due_at)
-    ticket = _waiting(ctx, tweet_id, due)
+    due, ticket = _on_clock(ctx, tweet_id, due_at, REMIND, index, now, chain=not deferred)
     if ticket is None:
         return "stale"
-    if not deferred:
-        _chain(ctx, ticket, REMIND, index, now)
     if ticket.state is State.PENDING:
         return "reply-on-its-way"
     if now >= due:
@@ -236,11 +244,9 @@ def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, 
 
 def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) -> str:
     """The deadline passed unanswered: flag the ticket, call its leads and the managers, show it."""
-    due = datetime.fromisoformat(due_at)
-    ticket = _waiting(ctx, tweet_id, due)
+    due, ticket = _on_clock(ctx, tweet_id, due_at, BREACH, index, now)
     if ticket is None:
         return "stale"
-    _chain(ctx, ticket, BREACH, index, now)
     flagged = transition(ticket, Event.BREACHED, now)
     if flagged != ticket:
         ctx.store.mark_breached(tweet_id)
@@ -267,11 +273,9 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
 
 def escalate(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) -> str:
     """One step of the escalation chain: named people in the thread, or the managers channel."""
-    due = datetime.fromisoformat(due_at)
-    ticket = _waiting(ctx, tweet_id, due)
+    due, ticket = _on_clock(ctx, tweet_id, due_at, ESCALATE, index, now)
     if ticket is None:
         return "stale"
-    _chain(ctx, ticket, ESCALATE, index, now)
     steps = ctx.clock.escalation_times(_policy(ctx, ticket), due)
     if index >= len(steps):
         return "stale"  # the routing changed since the job was planned
