@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.adapters.store import Relay
-from bot.flows import ingest, relay
+from bot.flows import ingest, relay, storm
 from tests.harness import make_context
 
 ACCOUNT = "escalator_kr"
@@ -169,6 +169,24 @@ def test_slack_5xx_after_taking_a_post_is_not_posted_twice(ctx, slack, x):
     ingest.flush_outbox(ctx, t0 + timedelta(seconds=15))
     assert len(slack.messages("C0IPHONE")) == 1
     assert ctx.store.pending_posts() == [] and ctx.store.ticket(tweet_id).message_ts
+
+
+def test_slack_5xx_after_taking_a_storm_header_is_not_posted_twice(redis_url, slack, x):
+    routing = open("tests/data/routing.yaml", encoding="utf-8").read() + \
+        "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n"
+    ctx = make_context(redis_url, slack, x, routing)
+    t0 = now()
+    storm.declare(ctx, "wibro", "기지국 장애", t0, by="U0OPS1")
+    for i in range(3):
+        x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요 {i}", username=f"storm{i}")
+    slack.fail_next("chat.postMessage", status=500, count=1, after=True)  # Slack took the header; the answer lost
+    poll_and_post(ctx, t0)
+    assert len(ctx.store.pending_posts()) == 3, "the members wait in the outbox"
+    ingest.flush_outbox(ctx, t0 + timedelta(seconds=15))
+    headers = [m for m in slack.messages("C0WIBRO") if "🌩️" in m.get("text", "")]
+    assert len(headers) == 1 and len(slack.messages("C0WIBRO")) == 1
+    assert ctx.store.pending_posts() == []
+    assert sum(m["text"].count("• <https://x.com/storm") for m in slack.thread("C0WIBRO", headers[0]["ts"])) == 3
 
 
 def test_a_missing_channel_sends_the_ticket_to_triage_with_a_warning(redis_url, slack, x):

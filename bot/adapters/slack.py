@@ -195,12 +195,15 @@ class SlackClient:
 
     def find_ticket_message(self, channel: str, tweet_id: str, oldest: float) -> str | None:
         """A ticket message already in the channel (a post that Slack took before a worker died)."""
+        return self.find_message(channel, TICKET_EVENT, "tweet_id", tweet_id, oldest)
+
+    def find_message(self, channel: str, event_type: str, key: str, value: str, oldest: float) -> str | None:
+        """A top-level message of ours since `oldest` whose metadata carries event_type and payload[key]."""
         body = self._call("conversations.history", channel=channel, oldest=str(oldest), limit=200,
                           include_all_metadata=True)
         for msg in body.get("messages", []):
             meta = msg.get("metadata") or {}
-            if meta.get("event_type") == TICKET_EVENT and \
-                    (meta.get("event_payload") or {}).get("tweet_id") == tweet_id:
+            if meta.get("event_type") == event_type and (meta.get("event_payload") or {}).get(key) == value:
                 return str(msg["ts"])
         return None
 

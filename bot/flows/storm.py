@@ -87,9 +87,15 @@ def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: da
     channel = storm["channel"]
     members = ctx.store.storm_members(storm_id)
     if not storm.get("header_ts"):
-        text, blocks = _header(ctx, storm, len(members))
-        meta = {"event_type": STORM_EVENT, "event_payload": {"storm": storm_id}}
-        header_ts = ctx.slack.post(channel, text, blocks, metadata=meta)
+        header_ts = None
+        if storm.get("header_tried"):  # a worker may have died after Slack took the header: look first
+            header_ts = ctx.slack.find_message(channel, STORM_EVENT, "storm", storm_id,
+                                               float(storm["header_tried"]) - 60)
+        if header_ts is None:
+            ctx.store.update_storm(storm_id, header_tried=f"{time.time():.3f}")  # compared with Slack ts
+            text, blocks = _header(ctx, storm, len(members))
+            meta = {"event_type": STORM_EVENT, "event_payload": {"storm": storm_id}}
+            header_ts = ctx.slack.post(channel, text, blocks, metadata=meta)
         ctx.store.update_storm(storm_id, header_ts=header_ts)
         ctx.store.link_thread(channel, header_ts, "storm:" + storm_id)
         storm["header_ts"] = header_ts
