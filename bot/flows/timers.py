@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 REMIND, BREACH, ESCALATE = "remind", "breach", "escalate"
 GUARD_TTL_S = 30 * 86400  # outlives any job that could still run for the same clock
+CHAIN_TTL_S = 86400  # outlives every retry of the job that set the next timer (minutes), then frees the key
 RETRY = retry(10, 30, 60)
 
 
@@ -128,7 +129,7 @@ def _chain(ctx: Context, ticket: Ticket, kind: str, index: int, now: datetime) -
     if after is None:
         return
     guard = "timer:" + timer_job_id(after.kind, ticket.tweet_id, after.index, ticket.due_at)
-    if not ctx.store.once(guard, GUARD_TTL_S):
+    if not ctx.store.once(guard, CHAIN_TTL_S):
         return
     try:
         _enqueue(ctx, ticket.tweet_id, ticket.due_at, after)
