@@ -10,12 +10,24 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
 
 from bot.context import get_context
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
 
 log = logging.getLogger(__name__)
+
+_NEW_TOKEN = "create one under Basic Information > App-Level Tokens with the connections:write scope"
+
+
+def refused(error: str) -> str:
+    """The one line for Slack refusing to open a Socket Mode connection, with what to do about it."""
+    if error == "not_allowed_token_type":
+        return f"SLACK_APP_TOKEN is not an app-level token (xapp-…): {_NEW_TOKEN}"
+    if error in ("invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"):
+        return f"Slack refused SLACK_APP_TOKEN ({error}): copy the app-level token (xapp-…) again or {_NEW_TOKEN}"
+    return f"Slack refused to open a Socket Mode connection ({error})"
 
 
 def main() -> int:
@@ -29,5 +41,9 @@ def main() -> int:
         exit_on_config_error(exc)
         return 2
     log.info("connecting to Slack over Socket Mode")
-    SocketModeHandler(app, ctx.settings.slack_app_token).start()  # blocks until the process is stopped
+    try:
+        SocketModeHandler(app, ctx.settings.slack_app_token).start()  # blocks until the process is stopped
+    except SlackApiError as exc:  # apps.connections.open said no: retrying would not change its mind
+        exit_on_config_error(ConfigError(refused(str(exc.response.get("error", "")))))
+        return 2
     return 0

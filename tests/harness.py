@@ -1,4 +1,4 @@
-"""Starts the bot's Procfile processes (web, worker, cron) for end-to-end tests, and waits on outcomes."""
+"""Starts the bot's processes (the Procfile's web, worker, cron; any other command) for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ class Bot:
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))},
             "REDIS_URL": redis_url, "PORT": str(self.port), "ROUTING_FILE": str(routing_path),
             "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_APP_TOKEN": slack.app_token,
             "SLACK_API_URL": slack.url.rstrip("/") + "/api/", "X_API_URL": x.url,
             "X_BEARER_TOKEN": "test-bearer", "X_API_KEY": "test-key", "X_API_SECRET": "test-secret",
             "X_ACCESS_TOKEN": "test-access", "X_ACCESS_TOKEN_SECRET": "test-access-secret",
@@ -74,12 +75,23 @@ class Bot:
 
     def start(self, *names: str) -> Bot:
         for name in names or ("web", "worker", "cron"):
-            log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-            self.procs[name] = subprocess.Popen("exec " + self.commands[name], shell=True, cwd=ROOT, env=self.env,
-                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.start_command(name, self.commands[name])
         if "web" in (names or ("web",)):
             wait_for(self.healthy, 30, 0.1, "the web process to answer /healthz")
         return self
+
+    def start_command(self, name: str, command: str, env: dict[str, str] | None = None) -> Bot:
+        """Run a command that is not in the Procfile (`python -m bot socket`) as one of the processes:
+        same environment (plus env), its output in <name>.log, stopped and waited for like the others."""
+        out = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.procs[name] = subprocess.Popen("exec " + command, shell=True, cwd=ROOT, env={**self.env, **(env or {})},
+                                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def log(self, name: str) -> str:
+        """Everything one process has written so far."""
+        path = self.tmp / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def healthy(self) -> bool:
         try:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, cast
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from bot.sandbox import specs
 from bot.sandbox.http import Reply, Request, StandInServer, json_reply
@@ -21,6 +21,7 @@ from bot.sandbox.slack_events import changed_event, deleted_event, message_event
 from bot.sandbox.slack_files import FilesSide
 from bot.sandbox.slack_human import HumanSide
 from bot.sandbox.slack_reads import ReadSide
+from bot.sandbox.slack_socket import SocketModeServer
 from bot.sandbox.slack_workspace import (
     APP_ID,
     BOT_ID,
@@ -35,6 +36,8 @@ from bot.sandbox.slack_workspace import (
 
 log = logging.getLogger(__name__)
 
+# Methods that take the app-level token (xapp-…); every other one takes the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 BOT_PROFILE = {"id": BOT_ID, "app_id": APP_ID, "name": "Escalator", "deleted": False, "team_id": TEAM_ID}
 
 
@@ -87,10 +90,12 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
     def __init__(self, signing_secret: str = "sandbox-secret", bot_token: str = "xoxb-sandbox",
                  events_url: str | None = None, rate_limit_per_channel: float | None = None,
                  echo_bot_messages: bool = True, validate_specs: bool | None = None,
-                 auto_channels: bool = True, delivery_timeout: float = 10.0) -> None:
+                 auto_channels: bool = True, delivery_timeout: float = 10.0, app_token: str = "xapp-sandbox") -> None:
         StandInServer.__init__(self)
         HumanSide.__init__(self)
         self.signing_secret, self.bot_token, self.events_url = signing_secret, bot_token, events_url
+        self.app_token = app_token
+        self.socket_mode = SocketModeServer(APP_ID)
         self.rate_limit_per_channel = rate_limit_per_channel
         self.echo_bot_messages, self.auto_channels = echo_bot_messages, auto_channels
         self.delivery_timeout = delivery_timeout
@@ -104,6 +109,7 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             "conversations.replies": self._replies, "conversations.info": self._conversation_info,
             "conversations.open": self._open_dm, "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload, "usergroups.users.list": self._usergroup_users,
+            "apps.connections.open": self._connections_open,
         }
         for view_method in ("views.publish", "views.open", "views.push", "views.update"):
             self._methods[view_method] = functools.partial(self._view, method=view_method)
@@ -121,6 +127,11 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             self.reset_files()
             self.reset_reads()
             self.reset_human_side()
+            self.socket_mode.reset()
+
+    def stop(self) -> None:
+        self.socket_mode.stop()
+        super().stop()
 
     # ----- Python setup and inspection ------------------------------------------------------------------
 
@@ -195,10 +206,8 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             fault = self._take_fault(method)
             if fault is not None and not fault.after:
                 return fault.reply()
-            if not token:
-                result: dict[str, Any] = {"ok": False, "error": "not_authed"}
-            elif token != self.bot_token:
-                result = {"ok": False, "error": "invalid_auth"}
+            if (refused := self._auth_error(method, token)) is not None:
+                result: dict[str, Any] = {"ok": False, "error": refused}
             elif method not in self._methods:
                 result = {"ok": False, "error": "unknown_method"}
             elif (wait := self._rate_limited(method, args)) is not None:
@@ -209,6 +218,16 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
                 except SlackError as err:
                     result = {"ok": False, "error": err.code}
         return fault.reply() if fault is not None else json_reply(result)
+
+    def _auth_error(self, method: str, token: str | None) -> str | None:
+        """Slack's answer to a missing or wrong token; the other kind of our tokens is the wrong type."""
+        if not token:
+            return "not_authed"
+        wanted, other = ((self.app_token, self.bot_token) if method in APP_TOKEN_METHODS
+                         else (self.bot_token, self.app_token))
+        if token == wanted:
+            return None
+        return "not_allowed_token_type" if token == other else "invalid_auth"
 
     def _take_fault(self, method: str) -> _Fault | None:
         fault = next((f for f in self._faults if f.method == method), None)
@@ -258,6 +277,9 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
     def _auth_test(self, args: Args) -> dict[str, Any]:
         return {"ok": True, "url": "https://sandbox.slack.com/", "team": "Sandbox", "user": "escalator",
                 "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _connections_open(self, args: Args) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_mode.open_url(urlsplit(self.url).hostname or "127.0.0.1")}
 
     def _post_message(self, args: Args) -> dict[str, Any]:
         channel = self.workspace.channel(args.get("channel"), create=True)

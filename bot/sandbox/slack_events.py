@@ -21,7 +21,9 @@ _TOKEN = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
 
 @dataclass
 class Delivery:
-    """One request the stand-in sent to the app, and the app's answer (status 0: no answer)."""
+    """One request the stand-in sent to the app, and the app's answer (status 0: no answer).
+
+    Over Socket Mode (transport "socket") the answer is the ack: status 200 and its payload as the body."""
 
     kind: str
     url: str | None
@@ -31,6 +33,7 @@ class Delivery:
     response: str = ""
     elapsed: float = 0.0
     response_headers: dict[str, str] = field(default_factory=dict)
+    transport: str = "http"
 
     def payload(self) -> Any:
         """What was sent, decoded: the event envelope, the slash form or the interactivity payload."""
@@ -51,7 +54,8 @@ class Delivery:
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "status": self.status, "body": self.response, "elapsed": self.elapsed,
-                "sent": self.payload(), "retry_num": self.headers.get("X-Slack-Retry-Num")}
+                "sent": self.payload(), "retry_num": self.headers.get("X-Slack-Retry-Num"),
+                "transport": self.transport}
 
 
 class SentMessage(str):

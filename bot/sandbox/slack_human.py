@@ -1,8 +1,9 @@
 """The people side of the Slack stand-in: what staff do, delivered to the app as Slack delivers it.
 
-Every action is stored in the workspace first, then sent to `events_url` signed with the signing secret,
-and the app's answer (status, body, seconds) comes back as a Delivery. The JSON control plane under
-/_sandbox/ exposes the same actions and the stand-in's records to other processes.
+Every action is stored in the workspace first, then sent to `events_url` signed with the signing secret (or,
+while the app holds a Socket Mode link, pushed over it as an envelope), and the app's answer (status, body,
+seconds) comes back as a Delivery. The JSON control plane under /_sandbox/ exposes the same actions and the
+stand-in's records to other processes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox import specs
+from bot.sandbox import slack_socket, specs
 from bot.sandbox.http import Reply, Request, json_reply
 from bot.sandbox.slack_events import (
     Delivery,
@@ -48,6 +49,7 @@ class HumanSide:
     validate: bool
     spec_violations: list[str]
     ephemerals: list[dict[str, Any]]
+    socket_mode: slack_socket.SocketModeServer
 
     def __init__(self) -> None:
         self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -156,7 +158,7 @@ class HumanSide:
 
     def queue_event(self, event: dict[str, Any]) -> None:
         """Deliver event soon, in order, from a background thread (used for the bot's own messages)."""
-        if self.events_url is None:
+        if self.events_url is None and not self.socket_mode.connected():
             return
         with self._lock:
             self._outbox.put(event)
@@ -192,8 +194,12 @@ class HumanSide:
 
     def _send(self, kind: str, body: bytes, content_type: str,
               extra: dict[str, str] | None = None) -> Delivery:
-        delivery = send(kind, self.events_url, body, content_type, self.signing_secret,
-                        self.delivery_timeout, extra)
+        if self.socket_mode.connected():  # Slack sends an app with a live Socket Mode link nothing over HTTP
+            delivery = slack_socket.deliver(self.socket_mode, kind, body, content_type, extra,
+                                            self.delivery_timeout)
+        else:
+            delivery = send(kind, self.events_url, body, content_type, self.signing_secret,
+                            self.delivery_timeout, extra)
         with self._lock:
             self.deliveries.append(delivery)
         log.debug("delivered %s: %s in %.3fs", kind, delivery.status, delivery.elapsed)
