@@ -189,6 +189,26 @@ def test_slack_5xx_after_taking_a_storm_header_is_not_posted_twice(redis_url, sl
     assert sum(m["text"].count("• <https://x.com/storm") for m in slack.thread("C0WIBRO", headers[0]["ts"])) == 3
 
 
+def test_slack_5xx_after_taking_storm_lines_shows_each_member_once(redis_url, slack, x):
+    routing = open("tests/data/routing.yaml", encoding="utf-8").read() + \
+        "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n"
+    ctx = make_context(redis_url, slack, x, routing)
+    t0 = now()
+    storm.declare(ctx, "wibro", "기지국 장애", t0, by="U0OPS1")
+    x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요", username="first")
+    poll_and_post(ctx, t0)  # the header and its first line
+    for i in range(3):
+        x.add_mention(f"@{ACCOUNT} 와이브로 먹통 {i}", username=f"later{i}")
+    slack.fail_next("chat.postMessage", status=500, count=1, after=True)  # Slack took the lines; answer lost
+    poll_and_post(ctx, t0 + timedelta(seconds=5))
+    assert len(ctx.store.pending_posts()) == 3, "the three wait in the outbox"
+    ingest.flush_outbox(ctx, t0 + timedelta(seconds=15))
+    assert ctx.store.pending_posts() == []
+    (header,) = slack.messages("C0WIBRO")
+    lines = "\n".join(m["text"] for m in slack.thread("C0WIBRO", header["ts"]))
+    assert [lines.count(f"|@{name}>") for name in ("first", "later0", "later1", "later2")] == [1, 1, 1, 1]
+
+
 def test_a_missing_channel_sends_the_ticket_to_triage_with_a_warning(redis_url, slack, x):
     routing = open("tests/data/routing.yaml", encoding="utf-8").read().replace("C0WIBRO", "C0GONE")
     ctx = make_context(redis_url, slack, x, routing)

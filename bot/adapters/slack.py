@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 TICKET_EVENT = "escalator_ticket"
 FOLLOWUP_EVENT = "escalator_followup"
 STORM_EVENT = "escalator_storm"
+STORM_LINES_EVENT = "escalator_storm_lines"  # payload: the comma-joined tweet ids a lines message shows
 STATE_ICONS = {"new": "🆕", "open": "🟡", "claimed": "🙋", "pending_send": "⏳", "answered": "✅",
                "closed": "⚪", "awaiting_approval": "🛂"}
 # Interactive elements on the bot's messages; bot/slash.py routes them by these ids.
@@ -209,14 +210,19 @@ class SlackClient:
 
     def find_in_thread(self, channel: str, thread_ts: str, event_type: str, tweet_id: str) -> str | None:
         """A message of ours in a thread carrying this metadata, if Slack already has it."""
+        return next((ts for ts, payload in self.thread_metadata(channel, thread_ts, event_type)
+                     if payload.get("tweet_id") == tweet_id), None)
+
+    def thread_metadata(self, channel: str, thread_ts: str, event_type: str) -> list[tuple[str, dict[str, Any]]]:
+        """(ts, event_payload) of each message in a thread whose metadata has this event_type."""
         body = self._call("conversations.replies", channel=channel, ts=thread_ts, limit=1000,
                           include_all_metadata=True)
+        found = []
         for msg in body.get("messages", []):
             meta = msg.get("metadata") or {}
-            if meta.get("event_type") == event_type and \
-                    (meta.get("event_payload") or {}).get("tweet_id") == tweet_id:
-                return str(msg["ts"])
-        return None
+            if meta.get("event_type") == event_type:
+                found.append((str(msg["ts"]), dict(meta.get("event_payload") or {})))
+        return found
 
     def is_member(self, channel: str, user: str) -> bool:
         cursor = None

@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.slack import STORM_EVENT, storm_confirm_blocks, storm_header_blocks, storm_lines
+from bot.adapters.slack import (
+    STORM_EVENT,
+    STORM_LINES_EVENT,
+    storm_confirm_blocks,
+    storm_header_blocks,
+    storm_lines,
+)
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
 from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
@@ -100,15 +106,25 @@ def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: da
         ctx.store.link_thread(channel, header_ts, "storm:" + storm_id)
         storm["header_ts"] = header_ts
     header_ts = storm["header_ts"]
+    shown: set[str] = set()
+    if storm.get("lines_tried"):  # an earlier attempt may have died after Slack took lines: who is shown?
+        shown = {i for _, payload in ctx.slack.thread_metadata(channel, header_ts, STORM_LINES_EVENT)
+                 for i in str(payload.get("tweet_ids", "")).split(",")}
+    ctx.store.update_storm(storm_id, lines_tried="1")
     for start in range(0, len(tickets), LINES_PER_MESSAGE):
         batch = tickets[start:start + LINES_PER_MESSAGE]
-        ctx.slack.post(channel, storm_lines(batch), thread_ts=header_ts)
+        new = [x for x in batch if x.tweet_id not in shown]
+        if new:
+            meta = {"event_type": STORM_LINES_EVENT,
+                    "event_payload": {"tweet_ids": ",".join(x.tweet_id for x in new)}}
+            ctx.slack.post(channel, storm_lines(new), thread_ts=header_ts, metadata=meta)
         posted = [transition(x, Event.POSTED, now, channel=channel, ts=header_ts) for x in batch]
         pipe = ctx.queue.connection.pipeline(transaction=True)  # their first SLA timers and the record, one MULTI
         for x in posted:
             timers.on_posted(ctx, x, now, pipe)
         ctx.store.mark_storm_posted(posted, pipe)
         pipe.execute()
+    ctx.store.update_storm(storm_id, lines_tried="")  # all recorded: the next flush need not look
     text, blocks = _header(ctx, storm, len(members))
     ctx.slack.update(channel, header_ts, text, blocks)
     return len(tickets)
