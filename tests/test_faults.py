@@ -171,12 +171,18 @@ def test_slack_5xx_after_taking_a_post_is_not_posted_twice(ctx, slack, x):
     assert ctx.store.pending_posts() == [] and ctx.store.ticket(tweet_id).message_ts
 
 
-def test_slack_5xx_after_taking_a_storm_header_is_not_posted_twice(redis_url, slack, x):
+@pytest.fixture
+def storm_ctx(redis_url, slack, x):
+    """A context with storm mode on and an operator's storm declared for WiBro."""
     routing = open("tests/data/routing.yaml", encoding="utf-8").read() + \
         "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n"
     ctx = make_context(redis_url, slack, x, routing)
-    t0 = now()
-    storm.declare(ctx, "wibro", "기지국 장애", t0, by="U0OPS1")
+    storm.declare(ctx, "wibro", "기지국 장애", now(), by="U0OPS1")
+    return ctx
+
+
+def test_slack_5xx_after_taking_a_storm_header_is_not_posted_twice(storm_ctx, slack, x):
+    ctx, t0 = storm_ctx, now()
     for i in range(3):
         x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요 {i}", username=f"storm{i}")
     slack.fail_next("chat.postMessage", status=500, count=1, after=True)  # Slack took the header; the answer lost
@@ -189,12 +195,8 @@ def test_slack_5xx_after_taking_a_storm_header_is_not_posted_twice(redis_url, sl
     assert sum(m["text"].count("• <https://x.com/storm") for m in slack.thread("C0WIBRO", headers[0]["ts"])) == 3
 
 
-def test_slack_5xx_after_taking_storm_lines_shows_each_member_once(redis_url, slack, x):
-    routing = open("tests/data/routing.yaml", encoding="utf-8").read() + \
-        "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n"
-    ctx = make_context(redis_url, slack, x, routing)
-    t0 = now()
-    storm.declare(ctx, "wibro", "기지국 장애", t0, by="U0OPS1")
+def test_slack_5xx_after_taking_storm_lines_shows_each_member_once(storm_ctx, slack, x):
+    ctx, t0 = storm_ctx, now()
     x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요", username="first")
     poll_and_post(ctx, t0)  # the header and its first line
     for i in range(3):

@@ -30,6 +30,7 @@ APP_TOKEN, BOT_TOKEN = "xapp-1-A0SANDBOX-test", "xoxb-test"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SlackStandIn]:
+    """This module's own stand-in: an xapp- token of its own, and delivery timeouts it changes freely."""
     stand_in = SlackStandIn(bot_token=BOT_TOKEN, app_token=APP_TOKEN, delivery_timeout=5)
     stand_in.start()
     yield stand_in
