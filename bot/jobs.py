@@ -9,15 +9,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rq import Retry
-
+from bot.adapters.jobqueue import retry
 from bot.context import Context, get_context
 from bot.flows import ingest, relay, storm
 
 log = logging.getLogger(__name__)
 
 # A Slack event's job, retried with growing gaps if Slack or Redis fail under it; the sweeper covers the rest.
-EVENT_RETRY = Retry(max=5, interval=[5, 15, 60, 120, 300])
+EVENT_RETRY = retry(5, 15, 60, 120, 300)
 
 
 def _now() -> datetime:
@@ -111,7 +110,7 @@ def daily_report() -> str | None:
 
 # -- chatops: ticket buttons, reply approval, /sla, App Home (each enqueued by bot/slash.py) ----------------
 
-BUTTON_RETRY = Retry(max=3, interval=[1, 3, 10])  # a busy ticket (another click being handled)
+BUTTON_RETRY = retry(1, 3, 10)  # a busy ticket (another click being handled)
 
 
 def _teller(ctx: Context, channel: str, user: str, response_url: str) -> Callable[[str], None]:
