@@ -3,36 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
-from bot.errors import BotError, ConfigError
+from bot.errors import BotError, ConfigError, SettingsError
+
+EXIT_CODES = """exit codes:
+  0  done (check: the bot can start)
+  1  a problem to fix: a missing or malformed variable, Redis unreachable, Slack refused a post
+  2  the configuration cannot be used: routing.yaml (file:line: key: what is wrong) or a malformed variable
+  130  interrupted (Ctrl-C)"""
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     import redis
 
     from bot.routing import load_routing
-    from bot.settings import load_settings
+    from bot.settings import load_settings, problems
 
-    settings = load_settings()
-    routing = load_routing(settings.routing_file)
-    missing = [n for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "X_API_KEY", "X_API_SECRET",
-                           "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET") if not getattr(settings, n.lower())]
-    print(f"{settings.routing_file}: ok ({len(routing.departments)} departments, "
-          f"{len(routing.policies)} SLA policies, timezone {routing.timezone})")
+    failed = False
     try:
-        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).ping()
-        print("redis: reachable")
-    except redis.RedisError as exc:
-        print(f"redis: not reachable at the REDIS_URL host ({type(exc).__name__})")
-        if args.strict:
-            return 1
-    if missing:
-        print(f"missing environment variable {missing[0]}" + (f" (and {len(missing) - 1} more)"
-                                                               if len(missing) > 1 else ""))
-        return 1
-    print("environment: ok")
-    return 0
+        settings = load_settings()
+    except SettingsError:
+        settings = None
+    routing_file = settings.routing_file if settings else (os.environ.get("ROUTING_FILE") or "routing.yaml")
+    routing = load_routing(routing_file)  # a broken file: ConfigError, exit 2, `file:line: key: what`
+    print(f"{routing_file}: ok ({len(routing.departments)} departments, {len(routing.policies)} SLA policies, "
+          f"timezone {routing.timezone})")
+    if settings is not None:
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).ping()
+            print("redis: reachable")
+        except (redis.RedisError, ValueError) as exc:
+            print(f"redis: not reachable at REDIS_URL ({type(exc).__name__}): start it, or fix REDIS_URL")
+            failed = True
+    found = problems()
+    for problem in found:
+        print(problem)
+    if not found:
+        print("environment: ok")
+    return 1 if failed or found else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -60,23 +71,29 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Escalator: X mentions -> Slack -> X")
+    p = argparse.ArgumentParser(prog="python -m bot", description="Escalator: X mentions -> Slack -> X",
+                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"escalator {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("check", help="validate ROUTING_FILE and the environment; exit 0 when the bot can start")
-    c.add_argument("--strict", action="store_true", help="also fail when Redis is unreachable")
+    c = sub.add_parser("check", help="validate ROUTING_FILE, every environment variable and Redis; exit 0 when "
+                       "the bot can start", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("--strict", action="store_true",
+                   help="kept for old scripts: an unreachable Redis now always fails the check")
     c.set_defaults(fn=cmd_check)
     r = sub.add_parser("run", help="run the whole bot (on local stand-ins when no credentials are set)")
     r.add_argument("--no-demo", action="store_true", help="do not feed the sample mentions")
     r.add_argument("--exit-after-demo", action="store_true", help="stop once the demo has run (smoke test)")
     r.set_defaults(fn=cmd_run)
     rep = sub.add_parser("report", help="the SLA summary for a window (default: today)")
-    rep.add_argument("--since")
-    rep.add_argument("--until")
-    rep.add_argument("--format", choices=["text", "json", "csv"], default="text")
-    rep.add_argument("--post", action="store_true", help="post it, with a chart, to the managers channel")
+    rep.add_argument("--since", help="first day (2026-11-01) or ISO time; naive times are in the routing timezone")
+    rep.add_argument("--until", help="last day, included (2026-11-30), or ISO time; default: the end of --since's day")
+    rep.add_argument("--format", choices=["text", "json", "csv"], default="text",
+                     help="text: a table; json: departments and tickets; csv: one row per ticket")
+    rep.add_argument("--post", action="store_true",
+                     help="also post the summary, with its charts, to the managers channel (needs SLACK_BOT_TOKEN)")
     rep.set_defaults(fn=cmd_report)
     b = sub.add_parser("bench", help="measure the bot against the floor of its own work")
-    b.add_argument("--mentions", type=int, default=1000)
+    b.add_argument("--mentions", type=int, default=1000, help="mentions in the ingest figure (default 1000)")
     b.add_argument("--quick", action="store_true", help="tiny numbers (smoke test)")
     b.add_argument("--only", choices=["routing", "round trips", "report", "ingest and relay"], action="append",
                    help="run just this figure (repeatable)")
@@ -86,8 +103,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    try:
+        return version("escalator")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def use_running_make_run() -> None:
+    """Without REDIS_URL, the CLI uses the Redis (and, on the stand-ins, the stand-ins) of the `make run`
+    running from this checkout, whatever port it got."""
+    if os.environ.get("REDIS_URL"):
+        return
+    from bot.launcher import ROOT, read_dotenv, running_env
+
+    if read_dotenv(ROOT / ".env").get("REDIS_URL"):
+        return
+    for key, value in running_env().items():
+        os.environ.setdefault(key, value)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import redis
+
+    if args.command in ("check", "report"):
+        use_running_make_run()
     try:
         return int(args.fn(args))
     except ConfigError as exc:
@@ -96,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except redis.ConnectionError:
+        url = os.environ.get("REDIS_URL") or "redis://localhost:6379/0 (the default)"
+        print(f"error: Redis at {url} does not answer: start `make run` (it starts one), or set REDIS_URL",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

