@@ -119,6 +119,8 @@ def run(demo: bool = True, exit_after_demo: bool = False) -> int:
     except BotError as exc:
         say(f"✗ {exc}")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the processes started
+        return 130
 
 
 def _run(demo: bool, exit_after_demo: bool) -> int:
@@ -165,7 +167,8 @@ def _run(demo: bool, exit_after_demo: bool) -> int:
 
             threading.Thread(target=story, name="demo", daemon=True).start()
         manager.loop()
-        return manager.returncode or 0
+        # Ctrl-C (honcho's 130) or SIGTERM (143) is how a run ends: a clean stop, not a failure for make
+        return 0 if manager.returncode in (130, 143) else manager.returncode or 0
     finally:
         # the processes have stopped (honcho waits for them); then the stand-ins; Redis last
         if playground is not None:
@@ -176,3 +179,4 @@ def _run(demo: bool, exit_after_demo: bool) -> int:
             redis_proc.stop()
         if running_env().get("REDIS_URL") == env.get("REDIS_URL"):
             RUN_FILE.unlink(missing_ok=True)
+        say("stopped; Redis last" if redis_proc is not None else "stopped")

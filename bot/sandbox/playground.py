@@ -110,9 +110,13 @@ class Playground(StandInServer):
         text = str(body.get("text") or "").strip()
         if not text:
             raise ValueError("write something to tweet")
-        tweet_id = self.x.add_mention(text, username=username, name=body.get("name") or None,
-                                      in_reply_to=body.get("in_reply_to") or None)
-        return {"id": tweet_id}
+        reply_to = body.get("in_reply_to") or None
+        if body.get("mention", True):
+            return {"id": self.x.add_mention(text, username=username, name=body.get("name") or None,
+                                             in_reply_to=reply_to)}
+        with self.x._lock:  # a tweet that does not mention the account: the bot sees it only via /escalate
+            user = self.x.timeline.add_user(username, body.get("name") or None)
+            return {"id": self.x.timeline.add_tweet(text, user.id, in_reply_to=reply_to).id}
 
     def message(self, body: dict[str, Any]) -> Delivery:
         return self.slack.user_message(str(body["channel"]), str(body["text"]), user=str(body["user"]),
