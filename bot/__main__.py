@@ -10,9 +10,11 @@ from importlib.metadata import PackageNotFoundError, version
 from bot.errors import BotError, ConfigError, SettingsError
 
 EXIT_CODES = """exit codes:
-  0  done (check: the bot can start)
-  1  a problem to fix: a missing or malformed variable, Redis unreachable, Slack refused a post
-  2  the configuration cannot be used: routing.yaml (file:line: key: what is wrong) or a malformed variable
+  0    done (check: the bot can start)
+  1    something to fix outside the configuration: Redis unreachable, Slack refused a post; and every
+       `check` that finds a missing or malformed variable
+  2    the configuration cannot be used: routing.yaml (file:line: key: what is wrong), or a variable this
+       command needs is missing or malformed
   130  interrupted (Ctrl-C)"""
 
 

@@ -88,11 +88,15 @@ def start_redis(data_dir: Path, port: int | None = None, aof: bool = True) -> Re
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RedisStartError(f"redis-server exited at start: {_last_log_line(data_dir / 'redis.log')}; "
-                                  f"see {data_dir / 'redis.log'} (`make reset` clears the demo's data)")
+            why = _last_log_line(data_dir / "redis.log").rstrip(".")
+            todo = ("another program holds that port: stop it, or point REDIS_URL at a running Redis"
+                    if "port" in why.lower() else "`make reset` clears the demo's data if it is damaged")
+            raise RedisStartError(f"redis-server exited at start ({why}): {todo}; see {data_dir / 'redis.log'}")
         try:
-            if client.ping():
+            # the one answering must be ours, not another server already on that port
+            if int(client.info("server")["process_id"]) == proc.pid:
                 return RedisProcess(proc, port, data_dir)
+            time.sleep(0.05)
         except redis.ConnectionError:
             time.sleep(0.05)
     proc.kill()

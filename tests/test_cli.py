@@ -73,3 +73,109 @@ def test_report_json_has_the_contract_shape_and_numbers(redis_url, slack, x):
     csv = bot("report", "--format", "csv", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"))
     assert csv.stdout.splitlines()[0].startswith("tweet_id,department,sla,state")
     assert len(csv.stdout.splitlines()) == 3
+
+
+# -- issue 14: the CLI as the README writes it ------------------------------------------------------------
+
+def _tickets_today(redis_url, slack, x):
+    ctx = make_context(redis_url, slack, x, ROOT / "routing.yaml")
+    now = datetime.now(UTC)
+    base = now.astimezone(ctx.routing.timezone).replace(hour=0, minute=30)
+    answered = Ticket("21", "와이브로", Author("1", "a"), base, "standard", base + timedelta(hours=24),
+                      department="wibro", opened_at=base, first_due_at=base + timedelta(hours=24))
+    unmatched = Ticket("22", "hello", Author("2", "b"), base, "standard", base + timedelta(minutes=1),
+                       department=None, opened_at=base, first_due_at=base + timedelta(minutes=1))
+    ctx.store.create_tickets([answered, unmatched], now.timestamp())
+    from dataclasses import replace
+
+    from bot.domain.tickets import State
+    ctx.store.save(replace(answered, state=State.ANSWERED, first_response_at=base + timedelta(seconds=600)))
+
+
+def test_check_lists_every_missing_and_malformed_variable_at_once(redis_url):
+    done = bot("check", REDIS_URL=redis_url, SLACK_BOT_TOKEN="abc", SLACK_APP_TOKEN="xoxb-not-an-app-token",
+               X_POLL_SECONDS="soon")
+    assert done.returncode == 1
+    for line in ("missing environment variable SLACK_SIGNING_SECRET", "missing environment variable X_API_KEY",
+                 "missing environment variable X_API_SECRET", "missing environment variable X_ACCESS_TOKEN",
+                 "missing environment variable X_ACCESS_TOKEN_SECRET", "SLACK_BOT_TOKEN must start with xoxb-",
+                 "SLACK_APP_TOKEN must start with xapp-", "X_POLL_SECONDS must be a whole number"):
+        assert line in done.stdout, done.stdout
+    assert "and 5 more" not in done.stdout and "abc" not in done.stdout.replace("'abc'", "")
+
+
+def test_check_fails_when_redis_is_unreachable():
+    done = bot("check", REDIS_URL="redis://127.0.0.1:1/0", **CREDS)
+    assert done.returncode == 1
+    assert "redis: not reachable" in done.stdout and "environment: ok" in done.stdout
+
+
+def test_version_help_and_exit_codes_are_documented():
+    assert bot("--version").stdout.strip().startswith("escalator ")
+    top = bot("--help").stdout
+    assert "exit codes:" in top and "2    the configuration cannot be used" in top
+    report = bot("report", "--help").stdout
+    for option in ("--since", "--until", "--format", "--post"):
+        line = next(line for line in report.splitlines() if line.strip().startswith(option))
+        assert len(line.split(maxsplit=2)) == 3 or option in ("--format",), f"{option} has no help: {report}"
+
+
+def test_report_table_uses_the_json_words_with_closed_triage_and_total(redis_url, slack, x):
+    _tickets_today(redis_url, slack, x)
+    done = bot("report", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("department"))
+    assert header.split()[:6] == ["department", "received", "answered", "open", "closed", "breached"]
+    assert "late" not in header
+    wibro = next(line.split() for line in lines if line.startswith("wibro "))
+    triage = next(line.split() for line in lines if line.startswith("triage "))
+    total = next(line.split() for line in lines if line.startswith("total "))
+    assert wibro[1:6] == ["1", "1", "0", "0", "0"]
+    assert triage[1:6] == ["1", "0", "1", "0", "1"]
+    assert total[1:6] == ["2", "1", "1", "0", "1"]
+
+
+def test_report_post_without_a_token_says_what_to_set_once(redis_url):
+    done = bot("report", "--post", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"))
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert errors == ["error: missing environment variable SLACK_BOT_TOKEN"], done.stderr
+
+
+def test_report_post_says_what_it_posted_where(redis_url, slack, x):
+    _tickets_today(redis_url, slack, x)
+    done = bot("report", "--post", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"),
+               SLACK_BOT_TOKEN=slack.bot_token, SLACK_API_URL=slack.url + "/api/")
+    assert done.returncode == 0, done.stderr
+    assert "posted the summary to the managers channel C0MANAGERS" in done.stdout
+    assert slack.messages("C0MANAGERS"), "nothing reached the managers channel"
+
+
+def test_report_post_refused_by_slack_prints_one_line_with_the_right_hint(redis_url, slack, x):
+    _tickets_today(redis_url, slack, x)
+    done = bot("report", "--post", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"),
+               SLACK_BOT_TOKEN="xoxb-wrong", SLACK_API_URL=slack.url + "/api/")
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and "invalid_auth" in errors[0] and "check SLACK_BOT_TOKEN" in errors[0], done.stderr
+    assert "bot is in that channel" not in errors[0]
+
+
+def test_a_redis_that_does_not_answer_is_one_line_saying_what_to_do():
+    done = bot("report", REDIS_URL="redis://127.0.0.1:1/0", ROUTING_FILE=str(ROOT / "routing.yaml"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: Redis at redis://127.0.0.1:1/0 does not answer: start `make run` (it starts one), or set REDIS_URL"]
+
+
+def test_an_embedded_redis_that_cannot_start_says_why_in_one_line(tmp_path, redis_server):
+    from bot.embedded_redis import RedisStartError, start_redis
+
+    try:
+        start_redis(tmp_path, port=redis_server.port)  # the port is taken
+    except RedisStartError as exc:
+        assert "\n" not in str(exc) and "redis.log" in str(exc)
+        assert "listening on port" in str(exc) and "another program holds that port" in str(exc), str(exc)
+    else:
+        raise AssertionError("a second redis-server on a taken port started")
