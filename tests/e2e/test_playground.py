@@ -44,8 +44,8 @@ def until(what: Callable[[], Any], timeout: float = 30, message: str = "") -> An
 
 
 @pytest.fixture
-def playground(tmp_path: Path, redis_url: str) -> Iterator[str]:
-    """`python -m bot run --no-demo` on the stand-ins; the playground's URL."""
+def playground(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, list[str]]]:
+    """`python -m bot run --no-demo` on the stand-ins: the playground's URL, and the run's output lines."""
     routing = tmp_path / "routing.yaml"
     routing.write_text((ROOT / "routing.yaml").read_text(encoding="utf-8").replace("hold: 15s", "hold: 1s"),
                        encoding="utf-8")
@@ -66,7 +66,7 @@ def playground(tmp_path: Path, redis_url: str) -> Iterator[str]:
                 return bool(r.status == 200)
 
         until(healthy, 60, "the web process")
-        yield found.group(1)
+        yield found.group(1), lines
     finally:
         proc.terminate()
         try:
@@ -101,8 +101,9 @@ def test_a_newcomer_tweets_answers_claims_resolves_and_escalates_in_the_playgrou
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    url, narrated = playground
     d = browser
-    d.get(playground + "/")
+    d.get(url + "/")
     until(lambda: d.find_elements(By.CSS_SELECTOR, "#person option"), 20, "the page loaded its state")
 
     def css(selector: str) -> Any:
@@ -124,7 +125,8 @@ def test_a_newcomer_tweets_answers_claims_resolves_and_escalates_in_the_playgrou
         until(lambda: find().click() or True, 30, f"to click {what}")
 
     def fields(handle: str) -> str:
-        return str(ticket_of(handle).find_element(By.CSS_SELECTOR, ".blk-fields").text)
+        return str(until(lambda: ticket_of(handle).find_element(By.CSS_SELECTOR, ".blk-fields").text, 30,
+                         f"@{handle}'s ticket fields"))
 
     def press(handle: str, action_id: str) -> None:
         click(lambda: ticket_of(handle).find_element(By.CSS_SELECTOR, f'button[data-action="{action_id}"]'),
@@ -141,7 +143,7 @@ def test_a_newcomer_tweets_answers_claims_resolves_and_escalates_in_the_playgrou
     tweet("browser_user", "강남역에서 와이브로가 안 잡혀요")
     tweet("second_user", "와이브로 해지하려면 어떻게 하나요")
     open_channel("WiBro")
-    ts = ticket_of("browser_user").get_attribute("data-ts")
+    ts = until(lambda: ticket_of("browser_user").get_attribute("data-ts"), 30, "the ticket's ts")
 
     # a staff member of WiBro claims the ticket: the message shows who is on it
     act_as("U0STAFF4")
@@ -184,6 +186,19 @@ def test_a_newcomer_tweets_answers_claims_resolves_and_escalates_in_the_playgrou
     css("#cmd").send_keys("wibro")
     css("#cmdform button").click()
     open_channel("WiBro")
-    assert "요금이 두 번 나갔네요" in ticket_of("quiet_customer").text
+    until(lambda: "요금이 두 번 나갔네요" in ticket_of("quiet_customer").text, 30, "the escalated tweet's text")
+
     if os.environ.get("PLAYGROUND_SCREENSHOT"):  # how docs/playground.png is made
         d.save_screenshot(os.environ["PLAYGROUND_SCREENSHOT"])
+
+    # the App Home of the person acting
+    click(lambda: [a for a in d.find_elements(By.CSS_SELECTOR, "nav a") if "App Home" in a.text][0], "App Home")
+    until(lambda: css("#chanbody .blk-header"), 30, "the App Home view")
+
+    # make run's log told each of these steps
+    log = "\n".join(narrated)
+    for step in ("@browser_user tweets:", "#C0WIBRO (WiBro 고객센터): the bot posts", "U0STAFF4 clicks",
+                 "U0STAFF4 writes in #C0WIBRO (WiBro 고객센터) thread", "→ X: @escalator_kr replied to @browser_user",
+                 "U0OPS1 runs /escalate", "U0OPS1 opens the App Home"):
+        until(lambda step=step: step in "\n".join(narrated), 10, f"{step!r} in the narration:\n{log[-3000:]}")
+    assert "HTTP/1.1" not in "\n".join(narrated), "gunicorn's access log in the narration"
