@@ -74,9 +74,9 @@ def ensure_redis(env: dict[str, str], fresh: bool) -> RedisProcess | None:
     url = env.get("REDIS_URL")
     if url and _redis_reachable(url):
         return None
-    if url and "REDIS_URL" in os.environ:
-        raise RedisStartError(f"REDIS_URL {url} does not answer: start that Redis, or unset REDIS_URL to let "
-                              "`make run` start its own")
+    if url:
+        raise RedisStartError(f"REDIS_URL {url} does not answer: start that Redis, or unset REDIS_URL (and "
+                              "remove it from .env) to let `make run` start its own")
     port = 6379 if port_is_free(6379) else None
     proc = start_redis(ROOT / "data" / "redis", port=port, aof=True)
     env["REDIS_URL"] = proc.url

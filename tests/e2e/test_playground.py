@@ -202,3 +202,44 @@ def test_a_newcomer_tweets_answers_claims_resolves_and_escalates_in_the_playgrou
                  "U0OPS1 runs /escalate", "U0OPS1 opens the App Home"):
         until(lambda step=step: step in "\n".join(narrated), 10, f"{step!r} in the narration:\n{log[-3000:]}")
     assert "HTTP/1.1" not in "\n".join(narrated), "gunicorn's access log in the narration"
+
+
+def test_a_lead_rejects_a_reply_through_the_modal_in_the_playground(playground, browser):
+    """Approve / Reject: a billing reply waits for the lead, whose Reject opens the modal; the reason typed
+    there reaches the thread and nothing reaches X."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, _ = playground
+    d = browser
+    d.get(url + "/")
+    until(lambda: d.find_elements(By.CSS_SELECTOR, "#person option"), 20, "the page loaded its state")
+    d.find_element(By.CSS_SELECTOR, "#handle").clear()
+    d.find_element(By.CSS_SELECTOR, "#handle").send_keys("bill_payer")
+    d.find_element(By.CSS_SELECTOR, "#tweettext").send_keys("청구서 요금이 두 번 나갔어요")
+    d.find_element(By.CSS_SELECTOR, "#tweetbtn").click()
+    until(lambda: [a for a in d.find_elements(By.CSS_SELECTOR, "nav a") if "요금" in a.text][0].click() or True,
+          10, "to open the billing channel")
+
+    def ticket() -> Any:
+        return [m for m in d.find_elements(By.CSS_SELECTOR, "#chanbody > .msg") if "@bill_payer" in m.text][0]
+
+    ts = until(lambda: ticket().get_attribute("data-ts"), 30, "the billing ticket")
+
+    def reply(text: str) -> bool:
+        box = d.find_element(By.CSS_SELECTOR, f'input[data-key="reply-{ts}"]')
+        box.clear()
+        box.send_keys(text)
+        box.submit()
+        return True
+
+    until(lambda: reply("두 번 청구된 금액은 환불해 드릴게요"), 30, "to reply in the thread")
+    Select(d.find_element(By.CSS_SELECTOR, "#person")).select_by_value("U0LEAD3")
+    until(lambda: ticket().find_element(By.CSS_SELECTOR, 'button[data-action="reply_reject"]').click() or True,
+          30, "to press Reject")
+    box = until(lambda: d.find_element(By.CSS_SELECTOR, "#modal textarea"), 30, "the Reject modal")
+    box.send_keys("환불 기간도 안내해 주세요")
+    d.find_element(By.CSS_SELECTOR, "#modal button.primary").click()
+    until(lambda: "환불 기간도 안내해 주세요" in ticket().text, 30, "the reason in the thread")
+    replies = [t for t in d.find_elements(By.CSS_SELECTOR, "#tweets .tweet.reply")]
+    assert not replies, "a rejected reply reached X"
