@@ -167,6 +167,12 @@ def _line(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _fields(message: dict[str, Any]) -> list[str]:
+    """The texts of a message's section fields (a ticket's department, due time, state, keywords)."""
+    return [str(f.get("text", "")) for block in message.get("blocks") or [] if block.get("type") == "section"
+            for f in block.get("fields") or []]
+
+
 class Narrator:
     """Tells, one line each, what happens on the stand-ins after the story: tweets, tickets, replies, clicks,
     commands and whispers, whoever caused them (the playground, curl or the bot)."""
@@ -178,6 +184,7 @@ class Narrator:
             routing.triage_channel: "triage", routing.managers_channel: "managers"}
         self.tweets: set[str] = set()
         self.messages: dict[tuple[str, str], str] = {}  # (channel, ts) -> edited ts
+        self.fields: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> the Block Kit fields it showed
         self.deliveries = 0
         self.ephemerals = 0
         self.step(say_anything=False)
@@ -219,11 +226,18 @@ class Narrator:
                     continue
                 new = key not in self.messages
                 self.messages[key] = edited
+                before, self.fields[key] = self.fields.get(key, []), _fields(m)
+                changed = [f for f in self.fields[key] if f not in before]
                 in_thread = m.get("thread_ts") not in (None, m["ts"])
                 where = self._channel(channel) + (" thread" if in_thread else "")
                 if m.get("bot_id"):
-                    verb = "posts" if new else "updates its message"
-                    lines.append(f"→ Slack {where}: the bot {verb}: {_line(m.get('text', ''))!r}")
+                    if new or not changed:
+                        verb = "posts" if new else "updates its message"
+                        lines.append(f"→ Slack {where}: the bot {verb}: {_line(m.get('text', ''))!r}")
+                    else:
+                        about = _line((m.get("text") or "").split(":")[0], 40)
+                        lines.append(f"→ Slack {where}: the bot updates {about}'s message: "
+                                     + "; ".join(_line(f, 60) for f in changed))
                 elif new:
                     lines.append(f"{m.get('user')} writes in {where}: {_line(m.get('text', ''))!r}")
         for whisper in whispers:
