@@ -165,14 +165,16 @@ BROADCAST_TIMEOUT_S = 600  # a broadcast works in slices of seconds; this only c
 
 
 def storm_action(action: str, value: str, user: str) -> str:
-    """A storm button: send (the confirmed broadcast), cancel, or end the storm."""
+    """A storm button: send (the confirmed broadcast), cancel it, stop it while it runs, or end the storm."""
     ctx = get_context()
     if action == "storm_send":
         return storm.confirm(ctx, value, user, _now())
     if action == "storm_cancel":
         return storm.cancel(ctx, value, user)
+    if action == "storm_stop":
+        return storm.stop(ctx, value, user)
     if action == "storm_end":
-        return "ended" if storm.end(ctx, value, _now(), by=user) else "not-active"
+        return storm.end_by(ctx, value, user, _now())
     return "unknown"
 
 
@@ -194,7 +196,12 @@ def declare_storm(department: str, topic: str, user: str, response_url: str) -> 
     """An operator's /escalate storm: the storm thread opens now; new mentions of the department join it."""
     ctx = get_context()
     now = _now()
-    storm_id = storm.declare(ctx, department, topic, now, by=user)
+    storm_id = storm.declare_by(ctx, department, topic, user, now)
+    if storm_id is None:
+        refused = storm.operators_only(ctx)
+        if response_url:
+            ctx.slack.respond(response_url, refused)
+        return "not-operator"
     storm.post_members(ctx, storm_id, [], now)
     header = ctx.store.storm(storm_id)
     link = ctx.slack.permalink(header["channel"], header["header_ts"])

@@ -23,12 +23,14 @@ from bot.adapters.slack import (
     storm_confirm_blocks,
     storm_header_blocks,
     storm_lines,
+    storm_progress_blocks,
 )
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
-from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.relays import distinct_form
+from bot.domain.text import escape_slack, is_internal_note, slack_to_plain, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
-from bot.flows import timers
+from bot.flows import people, timers
 from bot.flows.relay import may_answer
 from bot.messages import t
 
@@ -155,11 +157,28 @@ def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str,
         return "refused"
     key = f"{storm_id}:{ts}"
     if not ctx.store.add_broadcast(key, {"storm": storm_id, "text": plain, "user": user, "channel": channel,
-                                         "thread_ts": thread_ts, "created": now.timestamp()}):
+                                         "thread_ts": thread_ts, "created": now.timestamp()},
+                                   [m.tweet_id for m in waiting]):
         return "duplicate"
     text_, blocks = storm_confirm_blocks(ctx.locale, key, plain, len(waiting))
     ctx.slack.post(channel, text_, blocks, thread_ts=thread_ts)
     return "confirm"
+
+
+def may_control(ctx: Context, dept: str, channel: str, user: str) -> bool:
+    """Who may send, cancel, stop or end in a storm: whoever may answer for its department, its leads and the
+    operators (ids or user groups, resolved like every other check)."""
+    if may_answer(ctx, dept, channel, user):
+        return True
+    department = None if dept == "triage" else ctx.routing.department(dept)
+    leads = department.leads if department else ()
+    return people.is_among(ctx, user, [*leads, *(ctx.routing.operators or ())])
+
+
+def _refuse(ctx: Context, channel: str, thread_ts: str, user: str, dept: str) -> str:
+    ctx.slack.ephemeral(channel, user, t(ctx.locale, "storm_not_staff",
+                                         department=escape_slack(ctx.department_name(dept))), thread_ts=thread_ts)
+    return "not-staff"
 
 
 def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
@@ -172,7 +191,8 @@ def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
         return "not-staff"
     if not ctx.store.broadcast_transition(key, "confirm", "sending"):
         return "not-waiting"
-    progress = ctx.slack.post(bc["channel"], t(ctx.locale, "storm_sending", sent=0, total="…"),
+    text = t(ctx.locale, "storm_sending", sent=0, total=len(ctx.store.broadcast_members(key)))
+    progress = ctx.slack.post(bc["channel"], text, storm_progress_blocks(ctx.locale, key, text, True),
                               thread_ts=bc["thread_ts"])
     ctx.store.set_broadcast(key, progress_ts=progress, confirmed_by=user)
     return broadcast(ctx, key, now)
@@ -180,10 +200,35 @@ def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
 
 def cancel(ctx: Context, key: str, user: str) -> str:
     bc = ctx.store.broadcast(key)
-    if bc and ctx.store.broadcast_transition(key, "confirm", "cancelled"):
+    if not bc:
+        return "gone"
+    dept = ctx.store.storm(bc["storm"]).get("dept", "triage")
+    if user != bc["user"] and not may_control(ctx, dept, bc["channel"], user):
+        return _refuse(ctx, bc["channel"], bc["thread_ts"], user, dept)
+    if ctx.store.broadcast_transition(key, "confirm", "cancelled"):
         ctx.slack.post(bc["channel"], t(ctx.locale, "storm_cancelled", user=user), thread_ts=bc["thread_ts"])
         return "cancelled"
     return "not-waiting"
+
+
+def stop(ctx: Context, key: str, user: str) -> str:
+    """The Stop button of a running broadcast: no member is sent after this (one in flight finishes)."""
+    bc = ctx.store.broadcast(key)
+    if not bc:
+        return "gone"
+    dept = ctx.store.storm(bc["storm"]).get("dept", "triage")
+    if user != bc["user"] and not may_control(ctx, dept, bc["channel"], user):
+        return _refuse(ctx, bc["channel"], bc["thread_ts"], user, dept)
+    if not ctx.store.broadcast_transition(key, "sending", "stopped"):
+        return "not-sending"
+    ctx.store.set_broadcast(key, stopped_by=user)
+    sent = sum(1 for v in ctx.store.broadcast_sent(key).values() if v.startswith("sent"))
+    text = t(ctx.locale, "storm_stopped", user=user, sent=sent, total=len(ctx.store.broadcast_members(key)))
+    if bc.get("progress_ts"):
+        ctx.slack.update(bc["channel"], bc["progress_ts"], text, storm_progress_blocks(ctx.locale, key, text, False))
+    else:
+        ctx.slack.post(bc["channel"], text, thread_ts=bc["thread_ts"])
+    return "stopped"
 
 
 def broadcast(ctx: Context, key: str, now: datetime) -> str:
@@ -218,72 +263,109 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
     pace = ctx.routing.storm.pace.total_seconds() if ctx.routing.storm else 1.0
     done = ctx.store.broadcast_sent(key)
     finished = {k for k, v in done.items() if v.startswith(("sent", "failed"))}
-    members = ctx.store.tickets(ctx.store.storm_members(bc["storm"]))
-    nth = _nth(members)
+    # Exactly the members listed when the reply was offered for confirmation; later mentions wait for the next.
+    members = ctx.store.tickets(ctx.store.broadcast_members(key))
+    nth = _nth(ctx.store.tickets(ctx.store.storm_members(bc["storm"])))
     todo = [m for m in members
             if m.tweet_id not in finished and m.first_response_at is None and m.state is not State.CLOSED]
     sent = sum(1 for v in done.values() if v.startswith("sent"))
     total = sent + len(todo)
     started = time.monotonic()
     for member in todo:
+        if ctx.store.broadcast(key).get("state") != "sending":
+            return "stopped"  # the Stop button; its own note shows the count
         if time.monotonic() - started > SLICE_S:
             # Hand the worker back (replies and polls are waiting behind us) and go on in a new job.
             from bot import jobs
 
             jobs.schedule_broadcast(ctx, key, pace)
-            _progress(ctx, bc, sent, total)
+            _progress(ctx, bc, key, sent, total)
             return "continuing"
         if pace:  # also across slices and the sweeper's resumptions: the last send is in Redis
             time.sleep(max(0.0, float(bc.get("last_sent") or 0) + pace - time.time()))
         ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
+        tried = done.get(member.tweet_id, "").startswith("sending")  # an earlier attempt may have reached X
         ctx.store.broadcast_mark(key, member.tweet_id, "sending")
-        text = broadcast_text(member.author.username, bc["text"], nth[member.tweet_id])
+        text = broadcast_text(member.author.username, bc["text"], nth.get(member.tweet_id, 1))
         try:
-            tweet_id = ctx.x.reply(text, in_reply_to=member.tweet_id)
-        except DuplicateContent:
-            tweet_id = ""  # X took it before a crash
+            tweet_id = _reply_once(ctx, member, text, tried)
         except XRateLimited as exc:
             from bot import jobs
 
             wait = max(1.0, (exc.reset_at or time.time() + 60) - time.time() + 1)
             jobs.schedule_broadcast(ctx, key, wait)
-            _progress(ctx, bc, sent, total, paused=True)
+            _progress(ctx, bc, key, sent, total, paused=True)
             return "rate-limited"
         except XUnavailable:
             from bot import jobs
 
             jobs.schedule_broadcast(ctx, key, 30)
             return "retrying"
-        except XError as exc:
+        except (XError, DuplicateContent) as exc:
             ctx.store.broadcast_mark(key, member.tweet_id, f"failed:{exc}")
             ctx.store.count("failures", "x_broadcast_refused")
             continue
-        ctx.store.broadcast_mark(key, member.tweet_id, f"sent:{tweet_id}")
         bc["last_sent"] = f"{time.time():.3f}"
-        ctx.store.set_broadcast(key, last_sent=bc["last_sent"])
-        if tweet_id:
-            ctx.store.link_conversation(tweet_id, member.tweet_id)
         stamp = datetime.now(now.tzinfo)
         answered = transition(member, Event.REPLY_SENT, stamp)
-        ctx.store.save(answered)
+        ctx.store.broadcast_sent_to(key, answered, tweet_id, bc["last_sent"])
         timers.on_answered(ctx, answered, stamp)
         sent += 1
         if sent % PROGRESS_EVERY == 0:
-            _progress(ctx, bc, sent, total)
-    ctx.store.broadcast_transition(key, "sending", "done")
+            _progress(ctx, bc, key, sent, total)
+    if not ctx.store.broadcast_transition(key, "sending", "done"):
+        return "stopped"
     failed = sum(1 for v in ctx.store.broadcast_sent(key).values() if v.startswith("failed"))
-    _progress(ctx, bc, sent, total, done=True, failed=failed)
+    _progress(ctx, bc, key, sent, total, done=True, failed=failed)
     return "done"
 
 
-def _progress(ctx: Context, bc: dict[str, str], sent: int, total: int, paused: bool = False,
+def _reply_once(ctx: Context, member: Ticket, text: str, tried: bool) -> str:
+    """One member's reply, by the relay's rule: X's duplicate answer is "sent" only for a retry whose tweet the
+    bot finds; otherwise the same words go out told apart by the ticket's reference."""
+    try:
+        return ctx.x.reply(text, in_reply_to=member.tweet_id)
+    except DuplicateContent:
+        if tried:
+            found = ctx.x.own_reply(ctx.account()[0], member.tweet_id, text)
+            if found:
+                return found
+        distinct = distinct_form(text, member.tweet_id)
+        if not tweet_length(distinct).valid:
+            raise
+        return ctx.x.reply(distinct, in_reply_to=member.tweet_id)
+
+
+def _progress(ctx: Context, bc: dict[str, str], key: str, sent: int, total: int, paused: bool = False,
               done: bool = False, failed: int = 0) -> None:
-    key = "storm_done" if done else "storm_paused" if paused else "storm_sending"
-    text = t(ctx.locale, key, sent=sent, total=total, failed=failed)
+    name = "storm_done" if done else "storm_paused" if paused else "storm_sending"
+    text = t(ctx.locale, name, sent=sent, total=total, failed=failed)
     if bc.get("progress_ts"):
-        ctx.slack.update(bc["channel"], bc["progress_ts"], text)
+        ctx.slack.update(bc["channel"], bc["progress_ts"], text,
+                         storm_progress_blocks(ctx.locale, key, text, not done))
     else:
         ctx.slack.post(bc["channel"], text, thread_ts=bc["thread_ts"])
+
+
+def end_by(ctx: Context, storm_id: str, user: str, now: datetime) -> str:
+    """The End storm button: checked like every other button."""
+    storm = ctx.store.storm(storm_id)
+    if not storm:
+        return "not-active"
+    if not may_control(ctx, storm["dept"], storm["channel"], user):
+        return _refuse(ctx, storm["channel"], storm.get("header_ts", ""), user, storm["dept"])
+    return "ended" if end(ctx, storm_id, now, by=user) else "not-active"
+
+
+def declare_by(ctx: Context, dept: str, about: str, user: str, now: datetime) -> str | None:
+    """`/escalate storm` in the job: the operators check again here, where user groups are asked of Slack."""
+    if not people.is_operator(ctx, user):
+        return None
+    return declare(ctx, dept, about, now, by=user)
+
+
+def operators_only(ctx: Context) -> str:
+    return t(ctx.locale, "escalate_operators_only", who=people.operator_mentions(ctx))
 
 
 def end(ctx: Context, storm_id: str, now: datetime, by: str = "") -> bool:
