@@ -58,6 +58,8 @@ class XStandIn(StandInServer):
     # ----- Python control -------------------------------------------------------------------------------
 
     def reset(self) -> None:
+        for hold in getattr(self, "_holds", []):
+            hold[3].set()  # a request a failed test left held goes on, rather than hang for two minutes
         with self._lock:
             self.timeline = Timeline(self.account_username, self.account_id, self.wrap_urls)
             self.requests: list[dict[str, Any]] = []
