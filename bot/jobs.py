@@ -164,17 +164,20 @@ def publish_home(user: str) -> None:
 BROADCAST_TIMEOUT_S = 600  # a broadcast works in slices of seconds; this only catches a hung request
 
 
-def storm_action(action: str, value: str, user: str) -> str:
-    """A storm button: send (the confirmed broadcast), cancel it, stop it while it runs, or end the storm."""
+def storm_action(action: str, value: str, user: str, response_url: str = "") -> str:
+    """A storm button: send (the confirmed broadcast), cancel it, stop it while it runs, or end the storm.
+
+    A refusal reaches the clicker privately, through the response_url (they may not be in the channel)."""
     ctx = get_context()
+    tell = _teller(ctx, "", user, response_url) if response_url else None
     if action == "storm_send":
         return storm.confirm(ctx, value, user, _now())
     if action == "storm_cancel":
-        return storm.cancel(ctx, value, user)
+        return storm.cancel(ctx, value, user, tell)
     if action == "storm_stop":
-        return storm.stop(ctx, value, user)
+        return storm.stop(ctx, value, user, tell)
     if action == "storm_end":
-        return storm.end_by(ctx, value, user, _now())
+        return storm.end_by(ctx, value, user, _now(), tell)
     return "unknown"
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -175,9 +175,13 @@ def may_control(ctx: Context, dept: str, channel: str, user: str) -> bool:
     return people.is_among(ctx, user, [*leads, *(ctx.routing.operators or ())])
 
 
-def _refuse(ctx: Context, channel: str, thread_ts: str, user: str, dept: str) -> str:
-    ctx.slack.ephemeral(channel, user, t(ctx.locale, "storm_not_staff",
-                                         department=escape_slack(ctx.department_name(dept))), thread_ts=thread_ts)
+def _refuse(ctx: Context, channel: str, thread_ts: str, user: str, dept: str,
+            tell: Callable[[str], None] | None) -> str:
+    text = t(ctx.locale, "storm_not_staff", department=escape_slack(ctx.department_name(dept)))
+    if tell is not None:
+        tell(text)  # the button's response_url: the clicker may not be in the channel
+    else:
+        ctx.slack.ephemeral(channel, user, text, thread_ts=thread_ts)
     return "not-staff"
 
 
@@ -198,27 +202,27 @@ def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
     return broadcast(ctx, key, now)
 
 
-def cancel(ctx: Context, key: str, user: str) -> str:
+def cancel(ctx: Context, key: str, user: str, tell: Callable[[str], None] | None = None) -> str:
     bc = ctx.store.broadcast(key)
     if not bc:
         return "gone"
     dept = ctx.store.storm(bc["storm"]).get("dept", "triage")
     if user != bc["user"] and not may_control(ctx, dept, bc["channel"], user):
-        return _refuse(ctx, bc["channel"], bc["thread_ts"], user, dept)
+        return _refuse(ctx, bc["channel"], bc["thread_ts"], user, dept, tell)
     if ctx.store.broadcast_transition(key, "confirm", "cancelled"):
         ctx.slack.post(bc["channel"], t(ctx.locale, "storm_cancelled", user=user), thread_ts=bc["thread_ts"])
         return "cancelled"
     return "not-waiting"
 
 
-def stop(ctx: Context, key: str, user: str) -> str:
+def stop(ctx: Context, key: str, user: str, tell: Callable[[str], None] | None = None) -> str:
     """The Stop button of a running broadcast: no member is sent after this (one in flight finishes)."""
     bc = ctx.store.broadcast(key)
     if not bc:
         return "gone"
     dept = ctx.store.storm(bc["storm"]).get("dept", "triage")
     if user != bc["user"] and not may_control(ctx, dept, bc["channel"], user):
-        return _refuse(ctx, bc["channel"], bc["thread_ts"], user, dept)
+        return _refuse(ctx, bc["channel"], bc["thread_ts"], user, dept, tell)
     if not ctx.store.broadcast_transition(key, "sending", "stopped"):
         return "not-sending"
     ctx.store.set_broadcast(key, stopped_by=user)
@@ -347,13 +351,14 @@ def _progress(ctx: Context, bc: dict[str, str], key: str, sent: int, total: int,
         ctx.slack.post(bc["channel"], text, thread_ts=bc["thread_ts"])
 
 
-def end_by(ctx: Context, storm_id: str, user: str, now: datetime) -> str:
+def end_by(ctx: Context, storm_id: str, user: str, now: datetime,
+           tell: Callable[[str], None] | None = None) -> str:
     """The End storm button: checked like every other button."""
     storm = ctx.store.storm(storm_id)
     if not storm:
         return "not-active"
     if not may_control(ctx, storm["dept"], storm["channel"], user):
-        return _refuse(ctx, storm["channel"], storm.get("header_ts", ""), user, storm["dept"])
+        return _refuse(ctx, storm["channel"], storm.get("header_ts", ""), user, storm["dept"], tell)
     return "ended" if end(ctx, storm_id, now, by=user) else "not-active"
 
 
