@@ -141,6 +141,7 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
         changed = ctx.store.change_relay(channel, ts, {RelayState.AWAITING.value}, lambda r: {"text": plain})
         if changed is not None:
             return approval.edited(ctx, changed)
+        return on_edit(ctx, channel, thread_ts, ts, user, text, now)  # decided meanwhile: judge it as it is now
     elif status is RelayState.PENDING and relay.frozen == "approved" and relay.attempts == 0:
         return _back_to_lead(ctx, relay, plain, now)
     elif status is RelayState.PENDING and not relay.frozen:
@@ -152,6 +153,7 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
                 ctx.slack.update(channel, changed.notice_ts,
                                  t(ctx.locale, "pending", seconds=hold) + "\n" + t(ctx.locale, "pending_edited"))
             return "edited"
+        return on_edit(ctx, channel, thread_ts, ts, user, text, now)  # claimed meanwhile: judge it as it is now
     # Frozen: an attempt was made (X may have the words), or it is being sent right now.
     if ctx.store.once(f"edit-frozen:{relay.key}:{zlib.crc32(plain.encode())}", ttl=86400):
         ctx.slack.post(channel, t(ctx.locale, "edit_while_sending"), thread_ts=thread_ts)
@@ -190,7 +192,7 @@ def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime
     if relay.status is RelayState.AWAITING:
         return approval.cancelled(ctx, relay, now)
     if relay.status is RelayState.PENDING and relay.maybe_sent:
-        found = _find_on_x(ctx, relay)  # an earlier attempt may have reached X: the tweet would stand
+        found = _find_on_x(ctx, relay, quiet=True)  # an earlier attempt may have reached X: the tweet stands
         if found:
             return _record_sent(ctx, relay, found, relay.out_text or relay.text, now, deleted=True)
     if relay.status is RelayState.PENDING:
@@ -243,12 +245,19 @@ def _holding(ctx: Context, key: str, worker: str) -> Iterator[None]:
         thread.join(1)
 
 
-def _find_on_x(ctx: Context, relay: Relay) -> str | None:
-    """Our own reply to the ticket's tweet with this relay's text, when X shows one."""
+def _find_on_x(ctx: Context, relay: Relay, quiet: bool = False) -> str | None:
+    """Our own reply to the ticket's tweet with this relay's text, when X shows one.
+
+    X failing to answer raises XUnavailable (the caller retries: not knowing is not "not there"), unless quiet."""
     try:
         user_id, _ = ctx.account()
         return ctx.x.own_reply(user_id, relay.ticket, relay.out_text or relay.text)
-    except (XError, XUnavailable) as exc:
+    except XUnavailable as exc:
+        if not quiet:
+            raise
+        log.warning("could not look for reply %s on X: %s", relay.key, exc)
+        return None
+    except XError as exc:
         log.warning("could not look for reply %s on X: %s", relay.key, exc)
         return None
 
@@ -304,7 +313,7 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
     except XUnavailable as exc:
         ctx.store.count("failures", "x_reply_unavailable")
         if relay.attempts > len(BACKOFF_S):
-            found = _find_on_x(ctx, relay)
+            found = _find_on_x(ctx, relay, quiet=True)
             if found:
                 return _record_sent(ctx, relay, found, text, now, found=True)
             return _fail(ctx, relay, str(exc), t(ctx.locale, "x_failed", detail=escape_slack(str(exc))),
