@@ -101,7 +101,8 @@ class RelayKeys:
                         return None
                     current = _relay_from(h)
                     tkey = P + "t:" + current.ticket
-                    pipe.watch(tkey)
+                    if ticket is not None:
+                        pipe.watch(tkey)
                     changes = update(current)
                     if changes is None:
                         pipe.unwatch()
