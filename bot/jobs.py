@@ -164,15 +164,20 @@ def publish_home(user: str) -> None:
 BROADCAST_TIMEOUT_S = 600  # a broadcast works in slices of seconds; this only catches a hung request
 
 
-def storm_action(action: str, value: str, user: str) -> str:
-    """A storm button: send (the confirmed broadcast), cancel, or end the storm."""
+def storm_action(action: str, value: str, user: str, response_url: str = "") -> str:
+    """A storm button: send (the confirmed broadcast), cancel it, stop it while it runs, or end the storm.
+
+    A refusal reaches the clicker privately, through the response_url (they may not be in the channel)."""
     ctx = get_context()
+    tell = _teller(ctx, "", user, response_url) if response_url else None
     if action == "storm_send":
         return storm.confirm(ctx, value, user, _now())
     if action == "storm_cancel":
-        return storm.cancel(ctx, value, user)
+        return storm.cancel(ctx, value, user, tell)
+    if action == "storm_stop":
+        return storm.stop(ctx, value, user, tell)
     if action == "storm_end":
-        return "ended" if storm.end(ctx, value, _now(), by=user) else "not-active"
+        return storm.end_by(ctx, value, user, _now(), tell)
     return "unknown"
 
 
@@ -194,7 +199,12 @@ def declare_storm(department: str, topic: str, user: str, response_url: str) -> 
     """An operator's /escalate storm: the storm thread opens now; new mentions of the department join it."""
     ctx = get_context()
     now = _now()
-    storm_id = storm.declare(ctx, department, topic, now, by=user)
+    storm_id = storm.declare_by(ctx, department, topic, user, now)
+    if storm_id is None:
+        refused = storm.operators_only(ctx)
+        if response_url:
+            ctx.slack.respond(response_url, refused)
+        return "not-operator"
     storm.post_members(ctx, storm_id, [], now)
     header = ctx.store.storm(storm_id)
     link = ctx.slack.permalink(header["channel"], header["header_ts"])

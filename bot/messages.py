@@ -312,6 +312,43 @@ CATALOG: dict[str, dict[str, str]] = {
                      "en": "↪️ This ticket moved to another department; reply in its new thread: {link}"},
     "storm_ended": {"ko": "🌤️ 폭주가 끝났습니다 ({by}). 새 멘션은 다시 하나씩 올라옵니다.",
                     "en": "🌤️ The storm is over ({by}); new mentions are posted one by one again."},
+    # -- issue 11 --
+    "sent_as": {
+        "ko": "✅ X에 답글을 보냈습니다: {url}\nX는 같은 문장을 두 번 받지 않아 티켓 번호를 붙여 보냈습니다. 보낸 내용:\n>{text}",
+        "en": "✅ Sent to X: {url}\nX refuses the same words twice, so the ticket's reference was added. "
+              "What went out:\n>{text}",
+    },
+    "sent_found": {
+        "ko": "✅ 앞선 시도가 이미 X에 올라가 있어 다시 보내지 않았습니다: {url}",
+        "en": "✅ An earlier attempt had reached X, so it was not sent again: {url}",
+    },
+    "x_duplicate_failed": {
+        "ko": "⚠️ 보내지 않았습니다: X가 같은 내용의 트윗이라며 거부했습니다(티켓 번호를 붙여도). "
+              "문장을 바꿔 새 답글을 달아 주세요.",
+        "en": "⚠️ Not sent: X refused it as duplicate content, even with the ticket's reference. "
+              "Reword it and write a new reply.",
+    },
+    "edit_while_sending": {
+        "ko": "⚠️ 이미 X로 보내는 중이라 수정 내용은 보내지 않습니다. 바꾸려면 삭제하고 새 답글을 달아 주세요.",
+        "en": "⚠️ Already sending to X: this edit is not sent. Delete it and write a new reply.",
+    },
+    "edit_after_approval": {
+        "ko": "↩️ 승인 뒤에 수정되어 다시 승인이 필요합니다.",
+        "en": "↩️ Edited after approval: it goes back to a lead.",
+    },
+    "delete_while_sending": {
+        "ko": "⚠️ X로 보내는 중에 삭제되었습니다. X가 받았다면 트윗은 남으며, 링크를 이 스레드에 알려 드립니다.",
+        "en": "⚠️ Deleted while being sent to X: if X took it, the tweet stands and its link follows here.",
+    },
+    "reply_reopens": {
+        "ko": "↩️ 답변 없이 종료된 티켓이었으나 이 답글로 다시 열었습니다.",
+        "en": "↩️ This ticket was resolved without a reply; this reply re-opens it.",
+    },
+    "storm_stop_button": {"ko": "중지", "en": "Stop"},
+    "storm_stopped": {"ko": "⏹️ <@{user}>님이 일괄 답글을 멈췄습니다 ({sent}/{total} 보냄).",
+                      "en": "⏹️ <@{user}> stopped the broadcast ({sent}/{total} sent)."},
+    "storm_not_staff": {"ko": "🔒 {department} 담당자, 리드 또는 운영자만 할 수 있습니다.",
+                        "en": "🔒 Only {department} staff, leads or operators can do that."},
 }
 
 

@@ -23,3 +23,20 @@ def cancel_waiting(queue: Queue, job_ids: Iterable[str]) -> int:
             job.delete()
             removed += 1
     return removed
+
+
+# -- issue 12, finding 2: who holds a send, and is it alive ----------------------------------------------
+
+def current_worker_name() -> str:
+    """The RQ worker running the current job (outside a job: this process), to record who claimed a send.
+
+    A pid is added: a restarted worker may come back under the same name, and must not inherit a dead claim."""
+    import os
+    import socket
+
+    from rq import get_current_job
+
+    job = get_current_job()
+    name = job.worker_name if job is not None and job.worker_name else socket.gethostname()
+    return f"{name}:{os.getpid()}"
+

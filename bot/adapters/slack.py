@@ -316,3 +316,13 @@ def storm_confirm_blocks(locale: str, key: str, text: str, count: int) -> tuple[
             {"type": "button", "action_id": "storm_cancel", "value": key,
              "text": {"type": "plain_text", "text": t(locale, "storm_cancel_button")}}]},
     ]
+
+
+def storm_progress_blocks(locale: str, key: str, text: str, running: bool) -> list[dict[str, Any]]:
+    """A broadcast's progress line, with a Stop button while it runs (issue 11)."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if running:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "style": "danger", "action_id": "storm_stop", "value": key,
+             "text": {"type": "plain_text", "text": t(locale, "storm_stop_button")}}]})
+    return blocks

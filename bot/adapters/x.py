@@ -149,3 +149,25 @@ class XClient:
         body = self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
         log.info("posted reply to %s in %.0f ms", in_reply_to, (time.monotonic() - started) * 1000)
         return str(body["data"]["id"])
+
+    def own_reply(self, user_id: str, in_reply_to: str, text: str, since_id: str | None = None,
+                  pages: int = 3) -> str | None:
+        """The account's own reply to a tweet with this text, among its recent tweets (GET /2/users/:id/tweets):
+        how the bot confirms that an attempt whose answer was lost did reach X."""
+        token: str | None = None
+        for _ in range(pages):
+            params: dict[str, Any] = dict(max_results=100, tweet_fields=["referenced_tweets", "entities"],
+                                          user_auth=True)
+            if since_id:
+                params["since_id"] = since_id
+            if token:
+                params["pagination_token"] = token
+            body = self._call(self.client.get_users_tweets, user_id, **params)
+            for tweet in body.get("data") or []:
+                replied = {r["id"] for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"}
+                if in_reply_to in replied and unescape_entities(expand_links(tweet.get("text", ""), tweet)) == text:
+                    return str(tweet["id"])
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        return None

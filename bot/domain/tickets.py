@@ -111,8 +111,7 @@ def transition(ticket: Ticket, event: Event, now: datetime, **data: object) -> T
         return replace(ticket, state=s if s in REPLY_IN_FLIGHT else State.CLAIMED,
                        claimed_by=str(data["user"]))
     if event is Event.REPLY_QUEUED:
-        if s is State.CLOSED:
-            raise InvalidTransition(f"ticket {ticket.tweet_id} is closed")
+        # On a closed ticket ("Resolve without reply"), a staff reply re-opens it: they mean to answer.
         return replace(ticket, state=State.PENDING)
     if event in (Event.REPLY_CANCELLED, Event.REPLY_REJECTED):
         if s not in REPLY_IN_FLIGHT:
@@ -120,9 +119,7 @@ def transition(ticket: Ticket, event: Event, now: datetime, **data: object) -> T
         back = State.CLAIMED if ticket.claimed_by else State.OPEN
         return replace(ticket, state=back if ticket.first_response_at is None else State.ANSWERED)
     if event is Event.APPROVAL_ASKED:
-        if s is State.CLOSED:
-            raise InvalidTransition(f"ticket {ticket.tweet_id} is closed")
-        return replace(ticket, state=State.AWAITING)
+        return replace(ticket, state=State.AWAITING)  # re-opens a closed ticket, as REPLY_QUEUED does
     if event is Event.REPLY_SENT:
         first = ticket.first_response_at or now
         return replace(ticket, state=State.ANSWERED, first_response_at=first, answered_at=now)

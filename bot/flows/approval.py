@@ -4,7 +4,9 @@
   an approval request with Approve / Reject buttons, mentioning the approvers.
 - Approvers: the department's leads; without leads, the operators; without either, anyone in the channel.
 - While it waits its author may edit it (the request shows the new text) or delete it (cancelled).
-- Approve sends it at once (the wait for approval was its undo window); the SLA's first response is the send.
+- Approve freezes the text and sends it at once (the wait for approval was its undo window); an edit after the
+  approval goes back to a lead, never straight to X. The SLA's first response is the send.
+- Approvers are ids or user groups, resolved by flows/people.py like every other check.
 - Reject (with a reason, from a modal) returns it: the thread tells its author why; nothing goes to X.
 """
 
@@ -15,18 +17,18 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.adapters.slack import SlackError, approval_blocks
-from bot.adapters.store import Relay
 from bot.context import Context
+from bot.domain.relays import Relay, RelayEvent, RelayState, sources
+from bot.domain.relays import transition as relay_transition
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Ticket, transition
-from bot.flows import buttons
+from bot.flows import buttons, people
 from bot.messages import t
 
 log = logging.getLogger(__name__)
 
 APPROVE, REJECT = "approve", "reject"
-AWAITING = "awaiting"
-DECIDED_TTL_S = 30 * 86400
+AWAITING = RelayState.AWAITING.value
 
 Tell = Callable[[str], None]
 
@@ -62,12 +64,18 @@ def ask(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, use
     text = _request_text(ctx, relay, ticket)
     relay.notice_ts = ctx.slack.post(channel, text, approval_blocks(text, relay.key, ctx.locale),
                                      thread_ts=thread_ts)
-    if not ctx.store.add_relay(relay):
+    if not ctx.store.add_relay(relay, ticket=lambda tk: transition(tk, Event.APPROVAL_ASKED, now)):
         return "duplicate"
-    asked = transition(ticket, Event.APPROVAL_ASKED, now)
-    ctx.store.save(asked)
-    buttons.show(ctx, asked)
+    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     return "awaiting-approval"
+
+
+def ask_again(ctx: Context, relay: Relay, ticket: Ticket) -> None:
+    """An approved reply was edited before it went out: a new request, for the text that would now go."""
+    text = _request_text(ctx, relay, ticket)
+    notice = ctx.slack.post(relay.channel, text, approval_blocks(text, relay.key, ctx.locale),
+                            thread_ts=ticket.message_ts)
+    ctx.store.change_relay(relay.channel, relay.ts, {AWAITING}, lambda r: {"notice_ts": notice})
 
 
 def edited(ctx: Context, relay: Relay) -> str:
@@ -81,16 +89,16 @@ def edited(ctx: Context, relay: Relay) -> str:
 
 def cancelled(ctx: Context, relay: Relay, now: datetime) -> str:
     """The author deleted a reply that was waiting: no decision can be made on it any more."""
-    if not ctx.store.once(f"decided:{relay.key}", ttl=DECIDED_TTL_S):
+    done = ctx.store.change_relay(
+        relay.channel, relay.ts, {AWAITING},
+        lambda r: {"state": relay_transition(r.status, RelayEvent.CANCELLED).value},
+        ticket=lambda tk: transition(tk, Event.REPLY_CANCELLED, now))
+    if done is None:
         return "already-decided"
-    relay.state = "cancelled"
-    ctx.store.save_relay(relay)
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is not None:
-        back = transition(ticket, Event.REPLY_CANCELLED, now)
-        ctx.store.save(back)
-        buttons.show(ctx, back)
-    _close_request(ctx, relay, ticket, t(ctx.locale, "approval_cancelled"))
+        buttons.show(ctx, ticket)
+    _close_request(ctx, done, ticket, t(ctx.locale, "approval_cancelled"))
     return "cancelled"
 
 
@@ -102,7 +110,7 @@ def may_decide(ctx: Context, key: str, user: str) -> bool:
     if ticket is None:
         return False
     allowed = approvers(ctx, ticket)
-    return allowed is None or user in allowed
+    return allowed is None or people.is_among(ctx, user, allowed)
 
 
 def decide(ctx: Context, decision: str, key: str, user: str, reason: str, now: datetime, tell: Tell) -> str:
@@ -114,21 +122,12 @@ def decide(ctx: Context, decision: str, key: str, user: str, reason: str, now: d
         tell(t(ctx.locale, "ticket_gone"))
         return "gone"
     allowed = approvers(ctx, ticket)
-    if allowed is not None and user not in allowed:
+    if allowed is not None and not people.is_among(ctx, user, allowed):
         tell(t(ctx.locale, "approval_not_lead", who=_mentions(allowed).strip()))
         return "not-approver"
-    if relay.state != AWAITING or not ctx.store.once(f"decided:{relay.key}", ttl=DECIDED_TTL_S):
-        tell(t(ctx.locale, "approval_done", state=relay.state))
-        return "already-decided"
-    try:
-        if decision == APPROVE:
-            return _approve(ctx, relay, ticket, user, now)
-        return _reject(ctx, relay, ticket, user, reason, now)
-    except Exception:
-        still = ctx.store.relay(channel, ts)
-        if still is not None and still.state == AWAITING:
-            ctx.store.forget(f"decided:{relay.key}")  # nothing was decided: the lead can click again
-        raise
+    if decision == APPROVE:
+        return _approve(ctx, relay, ticket, user, now, tell)
+    return _reject(ctx, relay, ticket, user, reason, now, tell)
 
 
 def _close_request(ctx: Context, relay: Relay, ticket: Ticket | None, decided: str,
@@ -145,25 +144,37 @@ def _close_request(ctx: Context, relay: Relay, ticket: Ticket | None, decided: s
         log.warning("could not close the approval request of %s: %s", relay.key, exc)
 
 
-def _approve(ctx: Context, relay: Relay, ticket: Ticket, user: str, now: datetime) -> str:
+def _approve(ctx: Context, relay: Relay, ticket: Ticket, user: str, now: datetime, tell: Tell) -> str:
+    """Approved: the text is frozen (an edit now goes back to a lead) and sent at once. Only one decision wins:
+    the compare-and-set from awaiting."""
     from bot.flows import relay as relay_flow  # relay imports this module
 
-    notice, relay.notice_ts = relay.notice_ts, ""  # the request keeps "approved by"; send adds its own note
-    relay.state, relay.send_at, relay.detail = "pending", now.timestamp(), f"approved by {user}"
-    ctx.store.save_relay(relay)  # pending: the sweeper sends it even if this worker dies right here
-    queued = transition(ticket, Event.REPLY_QUEUED, now)
-    ctx.store.save(queued)
-    buttons.show(ctx, queued)
-    _close_request(ctx, relay, ticket, t(ctx.locale, "approval_approved", user=user), notice_ts=notice)
+    approved = ctx.store.change_relay(
+        relay.channel, relay.ts, sources(RelayEvent.APPROVED),
+        lambda r: {"state": relay_transition(r.status, RelayEvent.APPROVED).value, "send_at": now.timestamp(),
+                   "frozen": "approved", "approved_by": user, "detail": f"approved by {user}", "notice_ts": ""},
+        ticket=lambda tk: transition(tk, Event.REPLY_QUEUED, now))  # pending: the sweeper sends it if we die here
+    if approved is None:
+        current = ctx.store.relay(relay.channel, relay.ts)
+        tell(t(ctx.locale, "approval_done", state=current.state if current else "gone"))
+        return "already-decided"
+    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
+    # The request keeps "approved by"; the send adds its own ✅ note.
+    _close_request(ctx, approved, ticket, t(ctx.locale, "approval_approved", user=user), notice_ts=relay.notice_ts)
     return relay_flow.send(ctx, relay.channel, relay.ts, now)
 
 
-def _reject(ctx: Context, relay: Relay, ticket: Ticket, user: str, reason: str, now: datetime) -> str:
-    relay.state, relay.detail = "rejected", reason
-    ctx.store.save_relay(relay)
-    back = transition(ticket, Event.REPLY_REJECTED, now)
-    ctx.store.save(back)
-    buttons.show(ctx, back)
+def _reject(ctx: Context, relay: Relay, ticket: Ticket, user: str, reason: str, now: datetime,
+            tell: Tell) -> str:
+    rejected = ctx.store.change_relay(
+        relay.channel, relay.ts, sources(RelayEvent.REJECTED),
+        lambda r: {"state": relay_transition(r.status, RelayEvent.REJECTED).value, "detail": reason},
+        ticket=lambda tk: transition(tk, Event.REPLY_REJECTED, now))
+    if rejected is None:
+        current = ctx.store.relay(relay.channel, relay.ts)
+        tell(t(ctx.locale, "approval_done", state=current.state if current else "gone"))
+        return "already-decided"
+    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     _close_request(ctx, relay, ticket, t(ctx.locale, "approval_rejected_note", user=user))
     quoted = escape_slack(reason.strip()).replace("\n", "\n>")
     ctx.slack.post(relay.channel, t(ctx.locale, "approval_rejected", author=relay.user, user=user,

@@ -25,7 +25,7 @@ from bot.context import Context
 from bot.domain.text import escape_slack, slack_to_plain, truncate_for_slack
 from bot.domain.tickets import REPLY_IN_FLIGHT, Event, InvalidTransition, Ticket, transition
 from bot.errors import BotError, UnknownDepartment
-from bot.flows import ingest, timers
+from bot.flows import ingest, people, timers
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,11 @@ def show(ctx: Context, ticket: Ticket) -> None:
 
 
 def may_act(ctx: Context, ticket: Ticket, user: str) -> bool:
+    """Its department's staff, leads and operators (ids or user groups); anyone when it lists no staff."""
     dept = ctx.routing.department(ticket.department) if ticket.department else None
     if dept is None or dept.staff is None:
         return True
-    return user in dept.staff or user in dept.leads or user in (ctx.routing.operators or ())
+    return people.is_among(ctx, user, [*dept.staff, *dept.leads, *(ctx.routing.operators or ())])
 
 
 def handle(ctx: Context, action: str, channel: str, message_ts: str, user: str, value: str, now: datetime,

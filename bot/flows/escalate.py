@@ -12,7 +12,7 @@ from bot.adapters.slack import SlackError
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
-from bot.flows import ingest
+from bot.flows import ingest, people
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -83,16 +83,7 @@ def may_escalate_now(ctx: Context, user: str) -> bool | None:
 
 def is_operator(ctx: Context, user: str) -> bool:
     """Routing's `operators`: user ids, or user groups (S…) whose members Slack lists."""
-    decided = may_escalate_now(ctx, user)
-    if decided is not None:
-        return decided
-    for group in sorted(o for o in ctx.routing.operators or () if o.startswith("S")):
-        try:
-            if user in ctx.slack.usergroup_members(group):
-                return True
-        except SlackError as exc:  # no usergroups:read scope, or a plan without user groups
-            log.warning("cannot list user group %s: %s", group, exc)
-    return False
+    return people.is_operator(ctx, user)
 
 
 def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""A staff thread reply becomes a reply tweet: checks, the undo window, the send, the confirmation."""
+"""A staff thread reply becomes a reply tweet: checks, the undo window, edits and deletions (the send itself and
+its confirmation: relay_send.py).
+
+Every change of a relay goes through `domain/relays.transition` and is written compare-and-set together with its
+ticket (store.change_relay), so a stale copy on another worker changes nothing. The text is frozen once it counts:
+after a lead's approval an edit goes back to a lead; after a send attempt the thread says "already sending".
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,20 @@ import logging
 import zlib
 from datetime import datetime
 
-from bot.adapters.slack import tweet_url
-from bot.adapters.store import Relay
-from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
-from bot.domain.text import escape_slack, is_internal_note, slack_to_plain, tweet_length
-from bot.domain.tickets import Event, Ticket, transition
-from bot.flows import approval, buttons, timers
+from bot.domain.relays import Relay, RelayEvent, RelayState, sources
+from bot.domain.relays import transition as relay_transition
+from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.tickets import Event, State, Ticket, transition
+from bot.flows import approval, buttons
+from bot.flows.relay_send import find_on_x, record_sent, recover, send, tweet_link
 from bot.messages import t
-from bot.metrics import RELAY_BUCKETS
+
+__all__ = ["may_answer", "on_delete", "on_edit", "on_reply", "recover", "send"]
 
 log = logging.getLogger(__name__)
 
-STALE_SENDING_S = 90  # a relay 'sending' this long ago belongs to a worker that died
 MEASURABLE_CHARS = 2000
-BACKOFF_S = (5, 15, 60, 120, 300, 600)  # X 5xx and timeouts: then the reply is reported as failed
-LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer (a dead worker)
 
 
 def may_answer(ctx: Context, department_id: str | None, channel: str, user: str) -> bool:
@@ -76,20 +80,29 @@ def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, tex
         if ctx.store.once(f"refused:{channel}:{ts}:{zlib.crc32(plain.encode())}", ttl=86400):
             ctx.slack.post(channel, problem, thread_ts=thread_ts)
         return "refused"
+    reopened = ticket.state is State.CLOSED
     if approval.needs_approval(ctx, ticket):
-        return approval.ask(ctx, ticket, channel, thread_ts, ts, user, plain, now)
+        outcome = approval.ask(ctx, ticket, channel, thread_ts, ts, user, plain, now)
+    else:
+        outcome = _queue(ctx, ticket, channel, thread_ts, ts, user, plain, now)
+    if reopened and outcome != "duplicate":
+        # "Resolve without reply", then a reply: the staff member clearly means to answer. Re-opened and sent.
+        ctx.slack.post(channel, t(ctx.locale, "reply_reopens"), thread_ts=thread_ts)
+    return outcome
+
+
+def _queue(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, user: str, plain: str,
+           now: datetime) -> str:
     hold = ctx.routing.relay.hold.total_seconds()
     relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain,
                   send_at=now.timestamp() + hold)
-    if not ctx.store.add_relay(relay):
+    if not ctx.store.add_relay(relay, ticket=lambda tk: transition(tk, Event.REPLY_QUEUED, now)):
         return "duplicate"
-    queued = transition(ticket, Event.REPLY_QUEUED, now)
-    ctx.store.save(queued)
     if hold <= 0:
         return send(ctx, channel, ts, now)
-    buttons.show(ctx, queued)
-    relay.notice_ts = ctx.slack.post(channel, t(ctx.locale, "pending", seconds=int(hold)), thread_ts=thread_ts)
-    ctx.store.save_relay(relay)
+    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
+    notice = ctx.slack.post(channel, t(ctx.locale, "pending", seconds=int(hold)), thread_ts=thread_ts)
+    ctx.store.change_relay(channel, ts, {s.value for s in RelayState}, lambda r: {"notice_ts": notice})
     from bot import jobs  # jobs imports flows; the scheduler needs the function object
 
     jobs.schedule_send(ctx, channel, ts, hold)
@@ -100,139 +113,96 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
     relay = ctx.store.relay(channel, ts)
     if relay is None:
         return on_reply(ctx, channel, thread_ts, ts, user, text, now)  # e.g. a too-long reply, shortened
-    if relay.state in ("pending", approval.AWAITING):
-        plain, problem = _refusal(ctx, text)
-        if plain == relay.text:
-            return "unchanged"  # Slack also sends message_changed for unfurls
-        if problem:
-            ctx.slack.post(channel, problem, thread_ts=thread_ts)
-            return "refused"
-        relay.text = plain
-        ctx.store.save_relay(relay)
-        if relay.state == approval.AWAITING:
-            return approval.edited(ctx, relay)
-        if relay.notice_ts:
-            hold = max(0, int(relay.send_at - now.timestamp()))
-            ctx.slack.update(channel, relay.notice_ts,
-                             t(ctx.locale, "pending", seconds=hold) + "\n" + t(ctx.locale, "pending_edited"))
-        return "edited"
-    if relay.state == "sent" and ctx.store.once(f"edit-after-send:{relay.key}", ttl=86400):
-        ctx.slack.post(channel, t(ctx.locale, "edit_after_send", url=_tweet_link(ctx, relay.tweet_id)),
-                       thread_ts=thread_ts)
-    return "ignored"
+    plain, problem = _refusal(ctx, text)
+    if plain == relay.text:
+        return "unchanged"  # Slack also sends message_changed for unfurls
+    status = relay.status
+    if status is RelayState.SENT:
+        if ctx.store.once(f"edit-after-send:{relay.key}", ttl=86400):
+            ctx.slack.post(channel, t(ctx.locale, "edit_after_send", url=tweet_link(ctx, relay.tweet_id)),
+                           thread_ts=thread_ts)
+        return "ignored"
+    if status not in (RelayState.PENDING, RelayState.AWAITING, RelayState.SENDING):
+        return "ignored"
+    if problem:
+        ctx.slack.post(channel, problem, thread_ts=thread_ts)
+        return "refused"
+    if status is RelayState.AWAITING:
+        changed = ctx.store.change_relay(channel, ts, {RelayState.AWAITING.value}, lambda r: {"text": plain})
+        if changed is not None:
+            return approval.edited(ctx, changed)
+        return on_edit(ctx, channel, thread_ts, ts, user, text, now)  # decided meanwhile: judge it as it is now
+    elif status is RelayState.PENDING and relay.frozen == "approved" and relay.attempts == 0:
+        return _back_to_lead(ctx, relay, plain, now)
+    elif status is RelayState.PENDING and not relay.frozen:
+        changed = ctx.store.change_relay(channel, ts, {RelayState.PENDING.value},
+                                         lambda r: None if r.frozen else {"text": plain})
+        if changed is not None:
+            if changed.notice_ts:
+                hold = max(0, int(changed.send_at - now.timestamp()))
+                ctx.slack.update(channel, changed.notice_ts,
+                                 t(ctx.locale, "pending", seconds=hold) + "\n" + t(ctx.locale, "pending_edited"))
+            return "edited"
+        return on_edit(ctx, channel, thread_ts, ts, user, text, now)  # claimed meanwhile: judge it as it is now
+    # Frozen: an attempt was made (X may have the words), or it is being sent right now.
+    if ctx.store.once(f"edit-frozen:{relay.key}:{zlib.crc32(plain.encode())}", ttl=86400):
+        ctx.slack.post(channel, t(ctx.locale, "edit_while_sending"), thread_ts=thread_ts)
+    return "frozen"
+
+
+def _back_to_lead(ctx: Context, relay: Relay, plain: str, now: datetime) -> str:
+    """An approved reply edited before its first attempt: what a lead approved is not what would go out."""
+    changed = ctx.store.change_relay(
+        relay.channel, relay.ts, sources(RelayEvent.RETURNED),
+        lambda r: None if r.attempts or r.frozen != "approved" else {
+            "state": relay_transition(r.status, RelayEvent.RETURNED).value, "text": plain, "frozen": "",
+            "approved_by": ""},
+        ticket=lambda tk: transition(tk, Event.APPROVAL_ASKED, now))
+    if changed is None:
+        if ctx.store.once(f"edit-frozen:{relay.key}:{zlib.crc32(plain.encode())}", ttl=86400):
+            ctx.slack.post(relay.channel, t(ctx.locale, "edit_while_sending"), thread_ts=_thread(ctx, relay))
+        return "frozen"
+    ctx.slack.post(relay.channel, t(ctx.locale, "edit_after_approval"), thread_ts=_thread(ctx, relay))
+    ticket = ctx.store.ticket(relay.ticket)
+    if ticket is not None:
+        buttons.show(ctx, ticket)
+        approval.ask_again(ctx, changed, ticket)
+    return "back-to-lead"
+
+
+def _thread(ctx: Context, relay: Relay) -> str:
+    ticket = ctx.store.ticket(relay.ticket)
+    return (ticket.message_ts if ticket else None) or ""
 
 
 def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime) -> str:
     relay = ctx.store.relay(channel, ts)
     if relay is None:
         return "not-a-reply"
-    if relay.state == approval.AWAITING:
+    if relay.status is RelayState.AWAITING:
         return approval.cancelled(ctx, relay, now)
-    if relay.state == "pending":
-        relay.state = "cancelled"
-        ctx.store.save_relay(relay)
-        ticket = ctx.store.ticket(relay.ticket)
-        if ticket:
-            back = transition(ticket, Event.REPLY_CANCELLED, now)
-            ctx.store.save(back)
-            buttons.show(ctx, back)
-        if relay.notice_ts:
-            ctx.slack.update(channel, relay.notice_ts, t(ctx.locale, "cancelled"))
-        return "cancelled"
-    if relay.state == "sent" and ctx.store.once(f"delete-after-send:{relay.key}", ttl=86400):
-        ctx.slack.post(channel, t(ctx.locale, "delete_after_send", url=_tweet_link(ctx, relay.tweet_id)),
+    if relay.status is RelayState.PENDING and relay.maybe_sent:
+        found = find_on_x(ctx, relay, quiet=True)  # an earlier attempt may have reached X: the tweet stands
+        if found:
+            return record_sent(ctx, relay, found, relay.out_text or relay.text, now, deleted=True)
+    if relay.status is RelayState.PENDING:
+        cancelled = ctx.store.change_relay(
+            channel, ts, sources(RelayEvent.CANCELLED),
+            lambda r: {"state": relay_transition(r.status, RelayEvent.CANCELLED).value},
+            ticket=lambda tk: transition(tk, Event.REPLY_CANCELLED, now))
+        if cancelled is not None:
+            ticket = ctx.store.ticket(relay.ticket)
+            if ticket:
+                buttons.show(ctx, ticket)
+            if cancelled.notice_ts:
+                ctx.slack.update(channel, cancelled.notice_ts, t(ctx.locale, "cancelled"))
+            return "cancelled"
+        relay = ctx.store.relay(channel, ts) or relay  # a worker claimed it meanwhile
+    if relay.status is RelayState.SENDING:
+        if ctx.store.once(f"delete-while-sending:{relay.key}", ttl=86400):
+            ctx.slack.post(channel, t(ctx.locale, "delete_while_sending"), thread_ts=thread_ts)
+        return "sending"
+    if relay.status is RelayState.SENT and ctx.store.once(f"delete-after-send:{relay.key}", ttl=86400):
+        ctx.slack.post(channel, t(ctx.locale, "delete_after_send", url=tweet_link(ctx, relay.tweet_id)),
                        thread_ts=thread_ts)
     return "ignored"
-
-
-def _tweet_link(ctx: Context, tweet_id: str) -> str:
-    return tweet_url(ctx.account()[1], tweet_id) if tweet_id else ""
-
-
-def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
-    """Send a pending relay to X, once; X outages and rate limits reschedule it with back-off."""
-    if not ctx.store.claim_relay(channel, ts):
-        return "not-pending"
-    relay = ctx.store.relay(channel, ts)
-    ticket = ctx.store.ticket(relay.ticket) if relay else None
-    if relay is None or ticket is None:
-        return "gone"
-    thread_ts = ticket.message_ts or ""
-    try:
-        tweet_id = ctx.x.reply(relay.text, in_reply_to=ticket.tweet_id)
-        note = t(ctx.locale, "sent", url=_tweet_link(ctx, tweet_id))
-    except DuplicateContent:
-        # X already has this text from us: a retry after X took the first try. Sent, not an error.
-        tweet_id = ""
-        note = t(ctx.locale, "sent_duplicate")
-    except XRateLimited as exc:
-        wait = max(1.0, (exc.reset_at or now.timestamp() + 60) - now.timestamp() + 1)
-        log.warning("X rate limit: reply %s waits %.0f s for the reset", relay.key, wait)
-        ctx.store.count("failures", "x_reply_rate_limited")
-        return _retry_later(ctx, relay, wait, now)
-    except XUnavailable as exc:
-        relay.attempts += 1
-        ctx.store.count("failures", "x_reply_unavailable")
-        if relay.attempts > len(BACKOFF_S):
-            relay.state, relay.detail = "failed", str(exc)
-            ctx.store.save_relay(relay)
-            ctx.slack.post(channel, t(ctx.locale, "x_failed", detail=escape_slack(str(exc))), thread_ts=thread_ts)
-            return "failed"
-        log.warning("X unavailable for %s (try %d): %s", relay.key, relay.attempts, exc)
-        return _retry_later(ctx, relay, BACKOFF_S[relay.attempts - 1], now)
-    except XError as exc:
-        relay.state, relay.detail = "failed", str(exc)
-        ctx.store.save_relay(relay)
-        ctx.store.count("failures", "x_reply_refused")
-        _report_refusal(ctx, relay, ticket, thread_ts, str(exc))
-        return "failed"
-    relay.state, relay.tweet_id = "sent", tweet_id
-    ctx.store.save_relay(relay)
-    ctx.store.count("events", "replies_sent")
-    ctx.store.observe("relay_latency_seconds", max(0.0, now.timestamp() - float(relay.ts)), RELAY_BUCKETS)
-    if tweet_id:
-        ctx.store.link_conversation(tweet_id, ticket.tweet_id)
-    answered = transition(ticket, Event.REPLY_SENT, now)
-    ctx.store.save(answered)
-    buttons.show(ctx, answered)
-    timers.on_answered(ctx, answered, now)
-    ctx.slack.post(channel, note, thread_ts=thread_ts)
-    if relay.notice_ts:
-        ctx.slack.update(channel, relay.notice_ts, note)
-    log.info("relayed reply %s to X as %s", relay.key, tweet_id or "(duplicate)")
-    return "sent"
-
-
-def _retry_later(ctx: Context, relay: Relay, delay: float, now: datetime) -> str:
-    from bot import jobs  # jobs imports this module
-
-    relay.state, relay.send_at = "pending", now.timestamp() + delay
-    ctx.store.save_relay(relay)
-    jobs.schedule_send(ctx, relay.channel, relay.ts, delay, tag=str(int(relay.send_at)))
-    return "retrying"
-
-
-def _report_refusal(ctx: Context, relay: Relay, ticket: Ticket, thread_ts: str, detail: str) -> None:
-    """X said no (401/403): the thread and the operators hear it once; nothing retries blindly."""
-    if not ctx.store.once(f"x-refused:{relay.key}", ttl=86400):
-        return
-    ctx.slack.post(relay.channel, t(ctx.locale, "x_refused", detail=escape_slack(detail)), thread_ts=thread_ts)
-    ops = " ".join(f"<@{u}>" for u in sorted(ctx.routing.operators or ()))
-    link = ctx.slack.permalink(relay.channel, thread_ts) if thread_ts else ticket.tweet_id
-    ctx.slack.post(ctx.routing.triage_channel, t(ctx.locale, "x_refused_ops", ticket=link,
-                                                 detail=escape_slack(detail), ops=ops))
-
-
-def recover(ctx: Context, now: datetime) -> int:
-    """Send relays whose timer was lost or whose worker died mid-send (X's duplicate check covers a repeat)."""
-    count = 0
-    for channel, ts in ctx.store.due_relays(now.timestamp() - LOST_TIMER_S):
-        relay = ctx.store.relay(channel, ts)
-        if relay is None:
-            continue
-        if relay.state == "sending" and now.timestamp() - relay.send_at > STALE_SENDING_S:
-            relay.state = "pending"
-            ctx.store.save_relay(relay)
-        if relay.state == "pending":
-            count += send(ctx, channel, ts, now) == "sent"
-    return count

@@ -4,8 +4,7 @@ Detection: more than storm.threshold new mentions for a department within storm.
 tickets (own SLA clock, own report row), but instead of a post each they appear as compact lines in the storm
 thread, many to a message, so the channel stays readable and Slack's one-message-a-second pace holds.
 A staff reply in the storm thread asks for confirmation (how many people it reaches); once confirmed, it goes
-to every member as a reply starting with the customer's @handle (X refuses identical texts), paced, each
-member sent once, with progress shown in the thread.
+to exactly those members as a reply starting with the customer's @handle (flows/broadcast.py).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,20 +23,29 @@ from bot.adapters.slack import (
     storm_header_blocks,
     storm_lines,
 )
-from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
 from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
-from bot.flows import timers
+from bot.flows import people, timers
+from bot.flows.broadcast import (
+    broadcast,
+    broadcast_text,
+    cancel,
+    confirm,
+    may_control,
+    nth_tweets,
+    refuse,
+    stop,
+)
 from bot.flows.relay import may_answer
 from bot.messages import t
+
+__all__ = ["broadcast", "broadcast_text", "cancel", "confirm", "declare", "declare_by", "detect", "end", "end_by",
+           "on_reply", "post_members", "stop", "sweep"]
 
 log = logging.getLogger(__name__)
 
 LINES_PER_MESSAGE = 40  # mentions per thread message: 500 mentions are 13 messages, not 500
-PROGRESS_EVERY = 25
-BROADCAST_LEASE_S = 120
-SLICE_S = 10.0  # a broadcast job sends for this long, then continues in a fresh job
 
 
 def _dept_key(ticket: Ticket) -> str:
@@ -144,7 +152,7 @@ def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str,
     members = ctx.store.tickets(ctx.store.storm_members(storm_id))
     waiting = [m for m in members if m.first_response_at is None and m.state is not State.CLOSED]
     longest = max((len(m.author.username) for m in waiting), default=15)
-    repeats = max(_nth(members).values(), default=1)
+    repeats = max(nth_tweets(members).values(), default=1)
     length = tweet_length(broadcast_text("x" * longest, plain, repeats))
     if not plain.strip() or not length.valid:
         # Measured as the longest reply will be: the longest member's @handle in front, and the number that
@@ -155,135 +163,34 @@ def on_reply(ctx: Context, storm_id: str, channel: str, thread_ts: str, ts: str,
         return "refused"
     key = f"{storm_id}:{ts}"
     if not ctx.store.add_broadcast(key, {"storm": storm_id, "text": plain, "user": user, "channel": channel,
-                                         "thread_ts": thread_ts, "created": now.timestamp()}):
+                                         "thread_ts": thread_ts, "created": now.timestamp()},
+                                   [m.tweet_id for m in waiting]):
         return "duplicate"
     text_, blocks = storm_confirm_blocks(ctx.locale, key, plain, len(waiting))
     ctx.slack.post(channel, text_, blocks, thread_ts=thread_ts)
     return "confirm"
 
 
-def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
-    bc = ctx.store.broadcast(key)
-    if not bc:
-        return "gone"
-    storm = ctx.store.storm(bc["storm"])
-    if user != bc["user"] and not may_answer(ctx, storm["dept"], bc["channel"], user):
-        ctx.slack.ephemeral(bc["channel"], user, t(ctx.locale, "storm_not_yours"), thread_ts=bc["thread_ts"])
-        return "not-staff"
-    if not ctx.store.broadcast_transition(key, "confirm", "sending"):
-        return "not-waiting"
-    progress = ctx.slack.post(bc["channel"], t(ctx.locale, "storm_sending", sent=0, total="…"),
-                              thread_ts=bc["thread_ts"])
-    ctx.store.set_broadcast(key, progress_ts=progress, confirmed_by=user)
-    return broadcast(ctx, key, now)
+def end_by(ctx: Context, storm_id: str, user: str, now: datetime,
+           tell: Callable[[str], None] | None = None) -> str:
+    """The End storm button: checked like every other button."""
+    storm = ctx.store.storm(storm_id)
+    if not storm:
+        return "not-active"
+    if not may_control(ctx, storm["dept"], storm["channel"], user):
+        return refuse(ctx, storm["channel"], storm.get("header_ts", ""), user, storm["dept"], tell)
+    return "ended" if end(ctx, storm_id, now, by=user) else "not-active"
 
 
-def cancel(ctx: Context, key: str, user: str) -> str:
-    bc = ctx.store.broadcast(key)
-    if bc and ctx.store.broadcast_transition(key, "confirm", "cancelled"):
-        ctx.slack.post(bc["channel"], t(ctx.locale, "storm_cancelled", user=user), thread_ts=bc["thread_ts"])
-        return "cancelled"
-    return "not-waiting"
+def declare_by(ctx: Context, dept: str, about: str, user: str, now: datetime) -> str | None:
+    """`/escalate storm` in the job: the operators check again here, where user groups are asked of Slack."""
+    if not people.is_operator(ctx, user):
+        return None
+    return declare(ctx, dept, about, now, by=user)
 
 
-def broadcast(ctx: Context, key: str, now: datetime) -> str:
-    """Send the confirmed reply to every waiting member, once each; resumable after a crash or a 429."""
-    if not ctx.store.lease("bc:" + key, BROADCAST_LEASE_S):
-        return "busy"
-    try:
-        return _send_all(ctx, key, now)
-    finally:
-        ctx.store.release("bc:" + key)
-
-
-def broadcast_text(username: str, text: str, nth: int = 1) -> str:
-    """One storm member's reply: their @handle first, so no two customers get the same text (X refuses a
-    repeat as duplicate content); a customer's second and later tweets get "(2)", "(3)"… at the end."""
-    return f"@{username} {text}" + (f" ({nth})" if nth > 1 else "")
-
-
-def _nth(members: list[Ticket]) -> dict[str, int]:
-    """Each member's place among its author's tweets in the storm, oldest first: the same in every slice."""
-    seen: dict[str, int] = {}
-    nth = {}
-    for m in sorted(members, key=lambda m: (len(m.tweet_id), m.tweet_id)):
-        seen[m.author.username.casefold()] = nth[m.tweet_id] = seen.get(m.author.username.casefold(), 0) + 1
-    return nth
-
-
-def _send_all(ctx: Context, key: str, now: datetime) -> str:
-    bc = ctx.store.broadcast(key)
-    if bc.get("state") != "sending":
-        return "not-sending"
-    pace = ctx.routing.storm.pace.total_seconds() if ctx.routing.storm else 1.0
-    done = ctx.store.broadcast_sent(key)
-    finished = {k for k, v in done.items() if v.startswith(("sent", "failed"))}
-    members = ctx.store.tickets(ctx.store.storm_members(bc["storm"]))
-    nth = _nth(members)
-    todo = [m for m in members
-            if m.tweet_id not in finished and m.first_response_at is None and m.state is not State.CLOSED]
-    sent = sum(1 for v in done.values() if v.startswith("sent"))
-    total = sent + len(todo)
-    started = time.monotonic()
-    for member in todo:
-        if time.monotonic() - started > SLICE_S:
-            # Hand the worker back (replies and polls are waiting behind us) and go on in a new job.
-            from bot import jobs
-
-            jobs.schedule_broadcast(ctx, key, pace)
-            _progress(ctx, bc, sent, total)
-            return "continuing"
-        if pace:  # also across slices and the sweeper's resumptions: the last send is in Redis
-            time.sleep(max(0.0, float(bc.get("last_sent") or 0) + pace - time.time()))
-        ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
-        ctx.store.broadcast_mark(key, member.tweet_id, "sending")
-        text = broadcast_text(member.author.username, bc["text"], nth[member.tweet_id])
-        try:
-            tweet_id = ctx.x.reply(text, in_reply_to=member.tweet_id)
-        except DuplicateContent:
-            tweet_id = ""  # X took it before a crash
-        except XRateLimited as exc:
-            from bot import jobs
-
-            wait = max(1.0, (exc.reset_at or time.time() + 60) - time.time() + 1)
-            jobs.schedule_broadcast(ctx, key, wait)
-            _progress(ctx, bc, sent, total, paused=True)
-            return "rate-limited"
-        except XUnavailable:
-            from bot import jobs
-
-            jobs.schedule_broadcast(ctx, key, 30)
-            return "retrying"
-        except XError as exc:
-            ctx.store.broadcast_mark(key, member.tweet_id, f"failed:{exc}")
-            ctx.store.count("failures", "x_broadcast_refused")
-            continue
-        ctx.store.broadcast_mark(key, member.tweet_id, f"sent:{tweet_id}")
-        bc["last_sent"] = f"{time.time():.3f}"
-        ctx.store.set_broadcast(key, last_sent=bc["last_sent"])
-        if tweet_id:
-            ctx.store.link_conversation(tweet_id, member.tweet_id)
-        stamp = datetime.now(now.tzinfo)
-        answered = transition(member, Event.REPLY_SENT, stamp)
-        ctx.store.save(answered)
-        timers.on_answered(ctx, answered, stamp)
-        sent += 1
-        if sent % PROGRESS_EVERY == 0:
-            _progress(ctx, bc, sent, total)
-    ctx.store.broadcast_transition(key, "sending", "done")
-    failed = sum(1 for v in ctx.store.broadcast_sent(key).values() if v.startswith("failed"))
-    _progress(ctx, bc, sent, total, done=True, failed=failed)
-    return "done"
-
-
-def _progress(ctx: Context, bc: dict[str, str], sent: int, total: int, paused: bool = False,
-              done: bool = False, failed: int = 0) -> None:
-    key = "storm_done" if done else "storm_paused" if paused else "storm_sending"
-    text = t(ctx.locale, key, sent=sent, total=total, failed=failed)
-    if bc.get("progress_ts"):
-        ctx.slack.update(bc["channel"], bc["progress_ts"], text)
-    else:
-        ctx.slack.post(bc["channel"], text, thread_ts=bc["thread_ts"])
+def operators_only(ctx: Context) -> str:
+    return t(ctx.locale, "escalate_operators_only", who=people.operator_mentions(ctx))
 
 
 def end(ctx: Context, storm_id: str, now: datetime, by: str = "") -> bool:

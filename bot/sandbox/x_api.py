@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ class XStandIn(StandInServer):
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
             ("GET", re.compile(r"/2/users/me"), "/2/users/me", self._me),
             ("GET", re.compile(r"/2/users/(?P<id>[^/]+)/mentions"), "/2/users/{id}/mentions", self._mentions),
+            ("GET", re.compile(r"/2/users/(?P<id>[0-9]+)/tweets"), "/2/users/{id}/tweets", self._user_tweets),
             ("GET", re.compile(r"/2/users/by/username/(?P<username>[^/]+)"),
              "/2/users/by/username/{username}", self._user_by_name),
             ("GET", re.compile(r"/2/tweets/(?P<id>[^/]+)"), "/2/tweets/{id}", self._get_tweet),
@@ -56,11 +58,14 @@ class XStandIn(StandInServer):
     # ----- Python control -------------------------------------------------------------------------------
 
     def reset(self) -> None:
+        for hold in getattr(self, "_holds", []):
+            hold[3].set()  # a request a failed test left held goes on, rather than hang for two minutes
         with self._lock:
             self.timeline = Timeline(self.account_username, self.account_id, self.wrap_urls)
             self.requests: list[dict[str, Any]] = []
             self.spec_violations: list[str] = []
             self._faults: list[Fault] = []
+            self._holds: list[tuple[str, str, threading.Event, threading.Event]] = []
 
     def add_user(self, username: str, name: str | None = None, followers: int = 0) -> str:
         with self._lock:
@@ -96,6 +101,23 @@ class XStandIn(StandInServer):
         with self._lock:
             self._faults.append(fault)
 
+    def hold_next(self, method: str, path_prefix: str) -> tuple[threading.Event, threading.Event]:
+        """Hold the next matching request open before X looks at it: (arrived, release). The request goes on
+        when `release` is set, as X would take a request its client has since given up on."""
+        arrived, release = threading.Event(), threading.Event()
+        with self._lock:
+            self._holds.append((method.upper(), path_prefix, arrived, release))
+        return arrived, release
+
+    def _take_hold(self, request: Request) -> threading.Event | None:
+        with self._lock:
+            for hold in self._holds:
+                if hold[0] == request.method and request.path.startswith(hold[1]):
+                    self._holds.remove(hold)
+                    hold[2].set()
+                    return hold[3]
+        return None
+
     @staticmethod
     def _raw(tweet: Tweet) -> dict[str, Any]:
         return {"id": tweet.id, "text": tweet.text, "author_id": tweet.author_id,
@@ -107,6 +129,9 @@ class XStandIn(StandInServer):
     def handle(self, request: Request) -> Reply:
         if request.path.startswith("/_sandbox/"):
             return self._control(request)
+        release = self._take_hold(request)
+        if release is not None:
+            release.wait(120)
         with self._lock:
             self._record(request)
             fault = self._take_fault(request)
@@ -214,6 +239,35 @@ class XStandIn(StandInServer):
         if "end_time" in query:
             end = parse_when(query["end_time"])
             tweets = [t for t in tweets if t.created_at < end]
+        if "pagination_token" in query:
+            try:
+                below = int(query["pagination_token"], 36)
+            except ValueError:
+                return invalid_request([{"parameters": {"pagination_token": [query["pagination_token"]]},
+                                         "message": "The `pagination_token` query parameter value "
+                                                    f"[{query['pagination_token']}] is not valid"}])
+            tweets = [t for t in tweets if int(t.id) < below]
+        size = int(query.get("max_results", 10))
+        page = tweets[:size]
+        if not page:
+            return json_reply({"meta": {"result_count": 0}})
+        body = self._tweets_body(page, query)
+        body["meta"] = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
+        if len(tweets) > size:
+            body["meta"]["next_token"] = base36(int(page[-1].id))
+        return json_reply(body)
+
+    def _user_tweets(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        """A user's own tweets, newest first (GET /2/users/:id/tweets), with since_id/until_id and pages."""
+        user = self.timeline.users.get(path["id"])
+        if user is None:
+            return json_reply({"errors": [not_found("user", path["id"])]})
+        tweets = sorted((t for t in self.timeline.tweets.values() if t.author_id == user.id and not t.deleted),
+                        key=lambda t: int(t.id), reverse=True)
+        if "since_id" in query:
+            tweets = [t for t in tweets if int(t.id) > int(query["since_id"])]
+        if "until_id" in query:
+            tweets = [t for t in tweets if int(t.id) < int(query["until_id"])]
         if "pagination_token" in query:
             try:
                 below = int(query["pagination_token"], 36)

@@ -103,3 +103,23 @@ def test_a_customer_with_two_tweets_in_a_storm_gets_a_distinct_reply_to_each(sta
     assert by_tweet == {tweets[0]: "@twice 복구 중입니다. 죄송합니다.",
                         tweets[1]: "@twice 복구 중입니다. 죄송합니다. (2)",
                         tweets[2]: "@once 복구 중입니다. 죄송합니다."}
+
+
+def test_operators_as_a_user_group_are_checked_before_a_storm_is_declared(start_bot, slack, x):
+    """Issue 11 finding 7: `/escalate storm` skipped the operators check when operators were a user group."""
+    from tests.e2e.test_chatops import acked, answer
+
+    start_bot(ROUTING.replace("departments:", "operators: [S0OPSTEAM]\ndepartments:"))
+    slack.set_usergroup("S0OPSTEAM", ["U0NIGHT"])
+    outsider = slack.slash_command("/escalate", "storm wibro 기지국 장애", user="U0STAFF1", channel="C0TRIAGE")
+    acked(outsider)
+    assert "🔒" in answer(slack, outsider)
+    member = slack.slash_command("/escalate", "storm wibro 기지국 장애", user="U0NIGHT", channel="C0TRIAGE")
+    acked(member)
+    assert "🌩️" in answer(slack, member)
+    headers = [m for m in slack.messages("C0WIBRO") if "🌩️" in m.get("text", "")]
+    assert len(headers) == 1
+    slack.set_members("C0WIBRO", ["U0STAFF1", "U0NIGHT"])  # wibro has no staff list: its channel's members
+    click = slack.block_action("U0OUTSIDER", "C0WIBRO", headers[0]["ts"], "storm_end")
+    assert "🔒" in answer(slack, click), "the outsider is told, privately, that they cannot end the storm"
+    assert not any("🌤️" in m.get("text", "") for m in slack.thread("C0WIBRO", headers[0]["ts"]))

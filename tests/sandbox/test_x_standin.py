@@ -204,3 +204,51 @@ def test_control_plane_drives_and_inspects_over_http(x: XStandIn, client: tweepy
         client.get_tweet(made["id"])
     control(x, "reset", {})
     assert control(x, "posted") == []
+
+
+# -- issue 11: the account's own tweets, duplicates by account, a request held open -------------------------
+
+def test_the_accounts_own_tweets_come_newest_first_with_since_id_and_pages(x: XStandIn,
+                                                                           client: tweepy.Client) -> None:
+    asked = [x.add_mention(f"question {n}", username="asker") for n in range(7)]
+    ours = [str(client.create_tweet(text=f"answer {n}", in_reply_to_tweet_id=asked[n], user_auth=True).data["id"])
+            for n in range(7)]
+    seen, token = [], None
+    while True:
+        page = client.get_users_tweets("1000", max_results=5, pagination_token=token, user_auth=True,
+                                       tweet_fields=["referenced_tweets"])
+        seen += [(str(t.id), t.referenced_tweets[0].id) for t in page.data]
+        token = page.meta.get("next_token")
+        if token is None:
+            break
+    assert seen == [(i, int(q)) for i, q in zip(ours, asked, strict=True)][::-1]
+    newer = client.get_users_tweets("1000", since_id=ours[4], max_results=5, user_auth=True)
+    assert [str(t.id) for t in newer.data] == ours[:4:-1]
+    assert x.spec_violations == []
+
+
+def test_the_same_text_from_the_account_is_refused_but_a_deleted_one_may_be_posted_again(
+        x: XStandIn, client: tweepy.Client) -> None:
+    first, second = x.add_mention("one", username="a"), x.add_mention("two", username="b")
+    tweet = client.create_tweet(text="같은 답변", in_reply_to_tweet_id=first, user_auth=True).data["id"]
+    with pytest.raises(tweepy.Forbidden) as refused:
+        client.create_tweet(text="같은 답변", in_reply_to_tweet_id=second, user_auth=True)
+    assert refused.value.response.json()["type"] == "about:blank" and refused.value.response.status_code == 403
+    x.delete_tweet(str(tweet))
+    assert client.create_tweet(text="같은 답변", in_reply_to_tweet_id=second, user_auth=True).data["id"]
+
+
+def test_a_held_post_waits_for_its_release_then_is_taken(x: XStandIn, client: tweepy.Client) -> None:
+    import threading
+
+    asked = x.add_mention("hello")
+    arrived, release = x.hold_next("POST", "/2/tweets")
+    done: list[Any] = []
+    worker = threading.Thread(target=lambda: done.append(client.create_tweet(
+        text="held", in_reply_to_tweet_id=asked, user_auth=True)))
+    worker.start()
+    assert arrived.wait(5)
+    assert x.posted() == [] and not done
+    release.set()
+    worker.join(5)
+    assert [t["text"] for t in x.posted()] == ["held"] and done

@@ -7,8 +7,11 @@ from typing import Any
 
 from redis.client import Pipeline
 
-from bot.adapters.store.tickets import P
+from bot.adapters.store.tickets import P, ticket_to_hash
 from bot.domain.tickets import Ticket
+
+STORM_TTL_S = 90 * 86400  # a running storm's keys; the retention work will read this from `retention:`
+STORM_KEEP_S = 7 * 86400  # how long a storm's members and broadcasts stay once it has ended
 
 
 class StormKeys:
@@ -31,10 +34,13 @@ class StormKeys:
     def start_storm(self, storm_id: str, dept: str, channel: str, topic: str, now_ts: float) -> str:
         """Make storm_id the department's active storm unless one already is; returns the active one."""
         if self.r.set(P + "storm:active:" + dept, storm_id, nx=True):
-            self.r.sadd(P + "storms:active", storm_id)
-            self.r.hset(P + "storm:" + storm_id, mapping={
+            pipe = self.r.pipeline(transaction=True)
+            pipe.sadd(P + "storms:active", storm_id)
+            pipe.hset(P + "storm:" + storm_id, mapping={
                 "id": storm_id, "dept": dept, "channel": channel, "topic": topic, "started_at": now_ts,
                 "last_at": now_ts, "state": "active"})
+            pipe.expire(P + "storm:" + storm_id, STORM_TTL_S)
+            pipe.execute()
             return storm_id
         return self.active_storm(dept) or storm_id
 
@@ -50,6 +56,7 @@ class StormKeys:
     def join_storm(self, storm_id: str, stamps: Mapping[str, float], now_ts: float) -> None:
         pipe = self.r.pipeline(transaction=False)
         pipe.zadd(P + f"storm:{storm_id}:members", dict(stamps))
+        pipe.expire(P + f"storm:{storm_id}:members", STORM_TTL_S)
         for tweet_id in stamps:
             pipe.hset(P + "t:" + tweet_id, "storm", storm_id)
         pipe.hset(P + "storm:" + storm_id, "last_at", now_ts)
@@ -60,11 +67,18 @@ class StormKeys:
 
     def end_storm(self, storm_id: str, dept: str, now_ts: float) -> bool:
         """Atomically end it (once): the active pointer goes only if it still names this storm."""
+        # Once ended, the storm, its members and its broadcasts keep STORM_KEEP_S, set in the same step.
         script = ("redis.call('srem', KEYS[3], ARGV[1]) "
                   "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) "
-                  "redis.call('hset', KEYS[2], 'state', 'ended', 'ended_at', ARGV[2]) return 1 end return 0")
-        return bool(self.r.eval(script, 3, P + "storm:active:" + dept, P + "storm:" + storm_id,
-                                P + "storms:active", storm_id, now_ts))
+                  "redis.call('hset', KEYS[2], 'state', 'ended', 'ended_at', ARGV[2]) "
+                  "redis.call('expire', KEYS[2], ARGV[3]) redis.call('expire', KEYS[4], ARGV[3]) "
+                  "for _, bc in ipairs(redis.call('smembers', KEYS[5])) do "
+                  "for _, suffix in ipairs({'', ':sent', ':members'}) do "
+                  "redis.call('expire', ARGV[4] .. bc .. suffix, ARGV[3]) end end "
+                  "redis.call('expire', KEYS[5], ARGV[3]) return 1 end return 0")
+        return bool(self.r.eval(script, 5, P + "storm:active:" + dept, P + "storm:" + storm_id,
+                                P + "storms:active", P + f"storm:{storm_id}:members", P + f"storm:{storm_id}:bcs",
+                                storm_id, now_ts, STORM_KEEP_S, P + "bc:"))
 
     def mark_storm_posted(self, tickets: Sequence[Ticket], pipeline: Pipeline | None = None) -> None:
         """Storm members are shown as lines in the storm thread: record that, without a thread of their own."""
@@ -78,11 +92,24 @@ class StormKeys:
             pipe.execute()
 
     # -- broadcasts: one staff reply to every member of a storm -------------------------------------------
-    def add_broadcast(self, key: str, values: Mapping[str, str | float]) -> bool:
+    def add_broadcast(self, key: str, values: Mapping[str, str | float], members: Sequence[str] = ()) -> bool:
+        """A broadcast waiting for its confirmation, with the members it will reach (listed now: a mention that
+        joins later waits for the next confirmation)."""
         if not self.r.hsetnx(P + "bc:" + key, "state", "confirm"):
             return False
-        self.r.hset(P + "bc:" + key, mapping=dict(values))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(P + "bc:" + key, mapping=dict(values))
+        if members:
+            pipe.rpush(P + f"bc:{key}:members", *members)
+        storm_id = str(values.get("storm", ""))
+        pipe.sadd(P + f"storm:{storm_id}:bcs", key)
+        for name in (f"bc:{key}", f"bc:{key}:members", f"storm:{storm_id}:bcs"):
+            pipe.expire(P + name, STORM_TTL_S)
+        pipe.execute()
         return True
+
+    def broadcast_members(self, key: str) -> list[str]:
+        return list(self.r.lrange(P + f"bc:{key}:members", 0, -1))
 
     def broadcast(self, key: str) -> dict[str, str]:
         return self.r.hgetall(P + "bc:" + key)  # type: ignore[no-any-return]
@@ -105,4 +132,21 @@ class StormKeys:
         return self.r.hgetall(P + f"bc:{key}:sent")  # type: ignore[no-any-return]
 
     def broadcast_mark(self, key: str, tweet_id: str, value: str) -> None:
-        self.r.hset(P + f"bc:{key}:sent", tweet_id, value)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(P + f"bc:{key}:sent", tweet_id, value)
+        pipe.expire(P + f"bc:{key}:sent", STORM_TTL_S)
+        pipe.execute()
+
+    def broadcast_sent_to(self, key: str, ticket: Ticket, tweet_id: str, last_sent: str) -> None:
+        """A member's reply is on X: its mark, its ticket (answered) and the conversation pointer, in one step."""
+        h = ticket_to_hash(ticket)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(P + f"bc:{key}:sent", ticket.tweet_id, f"sent:{tweet_id}")
+        pipe.hset(P + "bc:" + key, "last_sent", last_sent)
+        pipe.hset(P + "t:" + ticket.tweet_id, mapping={k: v for k, v in h.items() if v})
+        empty = [k for k, v in h.items() if not v]
+        if empty:
+            pipe.hdel(P + "t:" + ticket.tweet_id, *empty)
+        if tweet_id:
+            pipe.set(P + "conv:" + tweet_id, ticket.tweet_id)
+        pipe.execute()
