@@ -25,13 +25,19 @@ from bot.domain.matcher import KeywordMatcher
 from bot.domain.sla import Clock, Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
 from bot.routing_schema import (
+    HOLD_LONGEST,
+    MAX_BYTES,
+    PACE_LONGEST,
+    RETENTION_LONGEST,
+    RETENTION_SHORTEST,
+    STORM_LONGEST,
     Field,
     Parser,
     SchemaError,
+    bounded,
     channel_id,
     choice,
     compose,
-    duration,
     email,
     fields,
     integer,
@@ -42,7 +48,7 @@ from bot.routing_schema import (
     pattern,
     policy_ref,
     policy_section,
-    positive_duration,
+    positive_upto,
     read,
     record,
     scalar,
@@ -115,6 +121,7 @@ class Routing:
     operators: frozenset[str] | None = None  # None: anyone in the workspace may /escalate
     storm: StormConfig | None = None
     locale: str = "ko"
+    retention: timedelta = timedelta(days=90)  # a ticket and everything about it stay this long in Redis
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
     clock: Clock = field(init=False, repr=False, compare=False)
@@ -187,6 +194,9 @@ class Routing:
 def load_routing(path: str | Path) -> Routing:
     """Read and validate a routing file; RoutingError names the file, line and key of the first problem."""
     try:
+        if Path(path).stat().st_size > MAX_BYTES:
+            raise RoutingError(str(path), None, "", f"the file is larger than {MAX_BYTES // 1024} KB; "
+                               "a routing file is a few KB")
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise RoutingError(str(path), None, "", f"cannot read the routing file: {error.strerror}") from None
@@ -248,7 +258,7 @@ def _schema() -> dict[str, Field]:
         }), required=True),
         "managers": Field(fields({"channel": Field(channel_id, required=True)}), required=True),
         "relay": Field(record(RelayConfig, {
-            "hold": Field(duration),
+            "hold": Field(bounded(HOLD_LONGEST)),
             "note_prefix": Field(scalar),
             "mode": Field(_RELAY_MODE),
         })),
@@ -264,11 +274,12 @@ def _schema() -> dict[str, Field]:
         "departments": Field(_departments(department), required=True),
         "storm": Field(record(StormConfig, {
             "threshold": Field(integer(1), required=True),
-            "window": Field(positive_duration, required=True),
-            "quiet": Field(positive_duration, required=True),
-            "pace": Field(duration),
+            "window": Field(positive_upto(STORM_LONGEST), required=True),
+            "quiet": Field(positive_upto(STORM_LONGEST), required=True),
+            "pace": Field(bounded(PACE_LONGEST)),
         })),
         "locale": Field(choice("ko", "en")),
+        "retention": Field(bounded(RETENTION_LONGEST, RETENTION_SHORTEST)),
     }
 
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 _DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+# Longer than any clock the bot keeps: beyond it a deadline (now + duration) could overflow a datetime.
+LONGEST = timedelta(days=3650)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -14,7 +16,20 @@ def parse_duration(text: str) -> timedelta:
     found = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if not found or not any(found.groupdict().values()):
         raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m, s: 90s, 45m, 3h, 1h30m")
-    return timedelta(seconds=sum(int(found[unit] or 0) * seconds for unit, seconds in _UNITS))
+    seconds = sum(int(found[unit] or 0) * size for unit, size in _UNITS)
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{text.strip()} is too long: at most {format_duration(LONGEST)}")
+    return timedelta(seconds=seconds)
+
+
+def parse_bounded(text: str, longest: timedelta, shortest: timedelta = timedelta(0)) -> timedelta:
+    """parse_duration, refusing values outside [shortest, longest] with a sentence naming the bound."""
+    value = parse_duration(text)
+    if value > longest:
+        raise ValueError(f"{text.strip()} is too long: at most {format_duration(longest)}")
+    if value < shortest:
+        raise ValueError(f"{text.strip()} is too short: at least {format_duration(shortest)}")
+    return value
 
 
 def format_duration(value: timedelta) -> str:
