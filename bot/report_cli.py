@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import BotError
-from bot.flows.report import Window, day_window, summarize
+from bot.flows.report import Window, day_window, load
 
 CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
                "fast_track", "author"]
@@ -87,8 +87,7 @@ def build(now: datetime | None = None, args: argparse.Namespace | None = None) -
     ctx = get_context()
     now = now or datetime.now(UTC)
     window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
-    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
-    return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
+    return load(ctx, window, now)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from yaml.nodes import Node
 
+from bot.domain.durations import format_duration
 from bot.domain.matcher import KeywordMatcher
 from bot.domain.sla import Clock, Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
@@ -279,8 +280,29 @@ def _schema() -> dict[str, Field]:
             "pace": Field(bounded(PACE_LONGEST)),
         })),
         "locale": Field(choice("ko", "en")),
-        "retention": Field(bounded(RETENTION_LONGEST, RETENTION_SHORTEST)),
+        "retention": Field(_retention(known)),
     }
+
+
+RETENTION_MARGIN = timedelta(days=7)
+
+
+def _retention(known: Mapping[str, Policy]) -> Parser:
+    """A ticket must outlive its clocks (with a week to spare): one purged while open would lose its breach."""
+    within = bounded(RETENTION_LONGEST, RETENTION_SHORTEST)
+
+    def parse(node: Node, path: str) -> timedelta:
+        value: timedelta = within(node, path)
+        clocks = {name: max(p.first_response, p.next_response or timedelta(0))
+                  + max((step.after for step in p.escalate), default=timedelta(0)) for name, p in known.items()}
+        name = max(clocks, key=lambda n: clocks[n], default="")
+        if name and value < clocks[name] + RETENTION_MARGIN:
+            raise ValueError(f"{format_duration(value)} is too short: tickets of sla.{name} run "
+                             f"{format_duration(clocks[name])}; keep them at least "
+                             f"{format_duration(clocks[name] + RETENTION_MARGIN)}")
+        return value
+
+    return parse
 
 
 def _department_id(node: Node, path: str) -> str:

@@ -287,3 +287,14 @@ def test_a_huge_routing_file_is_refused_before_it_is_parsed(tmp_path) -> None:
     with pytest.raises(RoutingError) as err:
         load_routing(huge)
     assert str(err.value).startswith(f"{huge}: ") and "larger than" in str(err.value), str(err.value)
+
+
+def test_retention_defaults_to_90_days_and_must_outlive_the_longest_sla_clock() -> None:
+    assert parse_routing(BASE).retention == timedelta(days=90)
+    assert parse_routing(broken("managers: {channel: C0MANAGERS}\n",
+                                "managers: {channel: C0MANAGERS}\nretention: 30d\n")).retention == timedelta(days=30)
+    with pytest.raises(RoutingError) as err:
+        parse_routing(broken("managers: {channel: C0MANAGERS}\n", "managers: {channel: C0MANAGERS}\nretention: 2d\n"),
+                      "routing.yaml")
+    assert str(err.value).startswith("routing.yaml:4: retention: 2d is too short: tickets of sla.standard run 1d"), \
+        str(err.value)
