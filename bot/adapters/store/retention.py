@@ -53,6 +53,7 @@ class RetentionKeys:
                 if ids:
                     pipe.delete(*(P + "t:" + i for i in ids))
                     pipe.zrem(P + "idx:created", *ids)
+                    pipe.zrem(P + "outbox:post", *ids)  # one Slack never took, for all that time: given up
                 for t in tickets:
                     if t.channel and t.message_ts:
                         pipe.hdel(thread_key(t.channel, t.message_ts), t.message_ts)
