@@ -10,7 +10,10 @@ context line. Numbers are from Slack's Block Kit reference (docs.slack.dev/refer
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 MESSAGE_TEXT = 40_000  # chat.* `text` (msg_too_long)
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100  # a message; a modal or the App Home
@@ -145,13 +148,19 @@ def fit_view(view: dict[str, Any], more: str = "") -> dict[str, Any]:
 
 
 def fit_call(method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of a Web API call that posts, updates or publishes, within Slack's limits."""
+    """The arguments of a Web API call that posts, updates or publishes, within Slack's limits.
+
+    The builders that know what a cut should link to fit their own blocks first; anything cut here came from
+    one that does not, so it is logged (without the content) to be fixed where it was built."""
     if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
         text, blocks = fit_message(str(kwargs.get("text") or ""), kwargs.get("blocks"))
         fitted = {**kwargs, "text": text} if "text" in kwargs else dict(kwargs)
         if blocks is not None:
             fitted["blocks"] = blocks
-        return fitted
-    if method.startswith("views.") and isinstance(kwargs.get("view"), dict):
-        return {**kwargs, "view": fit_view(kwargs["view"])}
-    return kwargs
+    elif method.startswith("views.") and isinstance(kwargs.get("view"), dict):
+        fitted = {**kwargs, "view": fit_view(kwargs["view"])}
+    else:
+        return kwargs
+    if fitted != kwargs:
+        log.warning("%s to %s was over Slack's size limits; cut to fit", method, kwargs.get("channel", "a view"))
+    return fitted
