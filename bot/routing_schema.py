@@ -242,9 +242,10 @@ def positive_upto(longest: timedelta) -> Parser:
     """A duration longer than 0s and at most `longest`."""
 
     def parse(node: Node, path: str) -> timedelta:
-        if positive_duration(node, path) > longest:
-            raise ValueError(f"{scalar(node).strip()} is too long: at most {format_duration(longest)}")
-        return positive_duration(node, path)
+        value = parse_bounded(scalar(node), longest)
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
 
     return parse
 

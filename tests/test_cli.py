@@ -73,3 +73,17 @@ def test_report_json_has_the_contract_shape_and_numbers(redis_url, slack, x):
     csv = bot("report", "--format", "csv", REDIS_URL=redis_url, ROUTING_FILE=str(ROOT / "routing.yaml"))
     assert csv.stdout.splitlines()[0].startswith("tweet_id,department,sla,state")
     assert len(csv.stdout.splitlines()) == 3
+
+
+def test_check_refuses_what_cannot_run_with_one_line_and_no_traceback(tmp_path):
+    shipped = (ROOT / "routing.yaml").read_text(encoding="utf-8")
+    cases = {"overflow": shipped.replace("first_response: 24h", "first_response: 99999999d"),
+             "hold": shipped.replace("hold: 15s", "hold: 99999999d"),
+             "deep": shipped + "x: " + "[" * 5000 + "]" * 5000 + "\n"}
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        done = bot("check", ROUTING_FILE=str(path), **CREDS)
+        assert done.returncode == 2, (name, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr.strip().startswith(f"error: {path}:"), (name, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, (name, done.stderr)

@@ -11,25 +11,26 @@ _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 LONGEST = timedelta(days=3650)
 
 
-def parse_duration(text: str) -> timedelta:
-    """Parse "90s", "45m", "3h", "2d" or a combination in that order ("1h30m"); ValueError otherwise."""
+def _seconds(text: str) -> int:
     found = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if not found or not any(found.groupdict().values()):
         raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m, s: 90s, 45m, 3h, 1h30m")
-    seconds = sum(int(found[unit] or 0) * size for unit, size in _UNITS)
-    if seconds > LONGEST.total_seconds():
-        raise ValueError(f"{text.strip()} is too long: at most {format_duration(LONGEST)}")
-    return timedelta(seconds=seconds)
+    return sum(int(found[unit] or 0) * size for unit, size in _UNITS)  # a Python int: never overflows
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90s", "45m", "3h", "2d" or a combination in that order ("1h30m"); ValueError otherwise."""
+    return parse_bounded(text, LONGEST)
 
 
 def parse_bounded(text: str, longest: timedelta, shortest: timedelta = timedelta(0)) -> timedelta:
     """parse_duration, refusing values outside [shortest, longest] with a sentence naming the bound."""
-    value = parse_duration(text)
-    if value > longest:
+    seconds = _seconds(text)
+    if seconds > longest.total_seconds():
         raise ValueError(f"{text.strip()} is too long: at most {format_duration(longest)}")
-    if value < shortest:
+    if seconds < shortest.total_seconds():
         raise ValueError(f"{text.strip()} is too short: at least {format_duration(shortest)}")
-    return value
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
