@@ -57,6 +57,7 @@ class RetentionKeys:
                 for t in tickets:
                     if t.channel and t.message_ts:
                         pipe.hdel(thread_key(t.channel, t.message_ts), t.message_ts)
+                        pipe.hdel(P + "threads:" + t.channel, t.message_ts)  # earlier versions: one hash per channel
                     if t.conversation_id and t.conversation_id != t.tweet_id:
                         pipe.delete(P + "conv:" + t.conversation_id)
                 pipe.set(HORIZON, horizon_ts)

@@ -33,7 +33,6 @@ return 1
 
 DAY_S = 86400
 
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -93,14 +92,18 @@ def hash_to_ticket(h: dict[str, str]) -> Ticket:
     )
 
 
+def _day(ts: str) -> int:
+    """The UTC day number of a Slack ts."""
+    try:
+        return int(float(ts)) // DAY_S
+    except ValueError:
+        return 0
+
+
 def thread_key(channel: str, ts: str) -> str:
     """Thread pointers are kept per channel and UTC day of the message: each day's hash expires as a whole
     after the retention (a field of a hash cannot expire on its own before Redis 7.4)."""
-    try:
-        day = int(float(ts)) // DAY_S
-    except ValueError:
-        day = 0
-    return f"{P}threads:{channel}:{day}"
+    return f"{P}threads:{channel}:{_day(ts)}"
 
 
 class TicketKeys:
@@ -111,11 +114,7 @@ class TicketKeys:
 
     def _thread_expiry(self, ts: str) -> int:
         """When a day's thread pointers go: a day after the last ticket of that day has been purged."""
-        try:
-            day = int(float(ts)) // DAY_S
-        except ValueError:
-            day = 0
-        return (day + 2) * DAY_S + self.retention_s
+        return (_day(ts) + 2) * DAY_S + self.retention_s
 
     # -- tickets -------------------------------------------------------------------------------------
     def create_tickets(self, tickets: Sequence[Ticket], now_ts: float) -> list[bool]:
