@@ -35,7 +35,7 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.redis)
+        return Store(self.redis, self.routing.retention)
 
     @cached_property
     def queue(self) -> Queue:

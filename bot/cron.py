@@ -14,3 +14,4 @@ cron.register(jobs.poll_mentions, queue_name=QUEUE, interval=settings.x_poll_sec
               job_timeout=600, name="poll_mentions")
 cron.register(jobs.sweep, queue_name=QUEUE, interval=15, job_timeout=600, name="sweep")
 cron.register(jobs.daily_report, queue_name=QUEUE, interval=60, job_timeout=300, name="daily_report")
+cron.register(jobs.purge_retention, queue_name=QUEUE, interval=3600, job_timeout=900, name="purge_retention")

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.adapters.jobqueue import retry
 from bot.context import Context, get_context
-from bot.flows import ingest, relay, storm
+from bot.flows import ingest, relay, retention, storm
 
 log = logging.getLogger(__name__)
 
@@ -211,3 +211,8 @@ def declare_storm(department: str, topic: str, user: str, response_url: str) -> 
     if response_url:
         ctx.slack.respond(response_url, f"🌩️ {link}")
     return storm_id
+
+
+def purge_retention() -> int:
+    """Cron: tickets past routing.yaml's `retention` leave Redis, folded into per-day report figures."""
+    return retention.purge(get_context(), _now())

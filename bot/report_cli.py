@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import BotError
-from bot.flows.report import TRIAGE, Window, day_window, percentile, summarize, totals
+from bot.flows.report import TRIAGE, Window, day_window, load, percentile, totals
 
 CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
                "fast_track", "author"]
@@ -81,6 +81,8 @@ def as_text(data: dict[str, Any]) -> str:
                      + f" {fmt_s(d['first_response_p50_s']):>8} {fmt_s(d['first_response_p90_s']):>8} {met:>8}")
     lines += ["", "p50/p90: time to the first answer; sla_met: share of answered or overdue tickets answered in "
                   "time; closed: resolved without an answer"]
+    if data.get("retention"):
+        lines += ["", f"note: {data['retention']['note']}"]
     late = [t for t in data["tickets"] if t["breached"]]
     if late:
         lines += ["", "Breached:"] + [f"  {t['department']:<10} https://x.com/i/status/{t['tweet_id']} "
@@ -105,8 +107,7 @@ def build(now: datetime | None = None, args: argparse.Namespace | None = None) -
     ctx = get_context()
     now = now or datetime.now(UTC)
     window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
-    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
-    return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
+    return load(ctx, window, now)
 
 
 def main(args: argparse.Namespace) -> int:

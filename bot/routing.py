@@ -21,17 +21,24 @@ from zoneinfo import ZoneInfo
 
 from yaml.nodes import Node
 
+from bot.domain.durations import format_duration
 from bot.domain.matcher import KeywordMatcher
 from bot.domain.sla import Clock, Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
 from bot.routing_schema import (
+    HOLD_LONGEST,
+    MAX_BYTES,
+    PACE_LONGEST,
+    RETENTION_LONGEST,
+    RETENTION_SHORTEST,
+    STORM_LONGEST,
     Field,
     Parser,
     SchemaError,
+    bounded,
     channel_id,
     choice,
     compose,
-    duration,
     email,
     fields,
     integer,
@@ -42,7 +49,7 @@ from bot.routing_schema import (
     pattern,
     policy_ref,
     policy_section,
-    positive_duration,
+    positive_upto,
     read,
     record,
     scalar,
@@ -115,6 +122,7 @@ class Routing:
     operators: frozenset[str] | None = None  # None: anyone in the workspace may /escalate
     storm: StormConfig | None = None
     locale: str = "ko"
+    retention: timedelta = timedelta(days=90)  # a ticket and everything about it stay this long in Redis
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
     clock: Clock = field(init=False, repr=False, compare=False)
@@ -187,6 +195,9 @@ class Routing:
 def load_routing(path: str | Path) -> Routing:
     """Read and validate a routing file; RoutingError names the file, line and key of the first problem."""
     try:
+        if Path(path).stat().st_size > MAX_BYTES:
+            raise RoutingError(str(path), None, "", f"the file is larger than {MAX_BYTES // 1024} KB; "
+                               "a routing file is a few KB")
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise RoutingError(str(path), None, "", f"cannot read the routing file: {error.strerror}") from None
@@ -248,7 +259,7 @@ def _schema() -> dict[str, Field]:
         }), required=True),
         "managers": Field(fields({"channel": Field(channel_id, required=True)}), required=True),
         "relay": Field(record(RelayConfig, {
-            "hold": Field(duration),
+            "hold": Field(bounded(HOLD_LONGEST)),
             "note_prefix": Field(scalar),
             "mode": Field(_RELAY_MODE),
         })),
@@ -264,12 +275,34 @@ def _schema() -> dict[str, Field]:
         "departments": Field(_departments(department), required=True),
         "storm": Field(record(StormConfig, {
             "threshold": Field(integer(1), required=True),
-            "window": Field(positive_duration, required=True),
-            "quiet": Field(positive_duration, required=True),
-            "pace": Field(duration),
+            "window": Field(positive_upto(STORM_LONGEST), required=True),
+            "quiet": Field(positive_upto(STORM_LONGEST), required=True),
+            "pace": Field(bounded(PACE_LONGEST)),
         })),
         "locale": Field(choice("ko", "en")),
+        "retention": Field(_retention(known)),
     }
+
+
+RETENTION_MARGIN = timedelta(days=7)
+
+
+def _retention(known: Mapping[str, Policy]) -> Parser:
+    """A ticket must outlive its clocks (with a week to spare): one purged while open would lose its breach."""
+    within = bounded(RETENTION_LONGEST, RETENTION_SHORTEST)
+
+    def parse(node: Node, path: str) -> timedelta:
+        value: timedelta = within(node, path)
+        clocks = {name: max(p.first_response, p.next_response or timedelta(0))
+                  + max((step.after for step in p.escalate), default=timedelta(0)) for name, p in known.items()}
+        name = max(clocks, key=lambda n: clocks[n], default="")
+        if name and value < clocks[name] + RETENTION_MARGIN:
+            raise ValueError(f"{format_duration(value)} is too short: tickets of sla.{name} run "
+                             f"{format_duration(clocks[name])}; keep them at least "
+                             f"{format_duration(clocks[name] + RETENTION_MARGIN)}")
+        return value
+
+    return parse
 
 
 def _department_id(node: Node, path: str) -> str:

@@ -25,7 +25,7 @@ from bot.domain.calendar import (
     parse_opening_hours,
     parse_time_of_day,
 )
-from bot.domain.durations import format_duration, parse_duration
+from bot.domain.durations import format_duration, parse_bounded, parse_duration
 from bot.domain.sla import EscalationStep, Policy, Reminder
 
 T = TypeVar("T")
@@ -48,10 +48,41 @@ class Field:
     attr: str | None = None  # the attribute it fills, when that is not the YAML key
 
 
+# A routing file is a few kilobytes, a few levels deep. Far beyond that it is a mistake or an attack: PyYAML's
+# composer recurses once per level (5,000 levels ended in a RecursionError), so both are refused up front.
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    pass
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader's composer with a depth limit, refused at the line where the limit is crossed."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(problem=f"nested deeper than {MAX_DEPTH} levels",
+                               problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
 def compose(text: str) -> Node | None:
     """The document's node tree (None for an empty file); YAML syntax errors become SchemaError."""
+    if len(text) > MAX_BYTES:
+        raise SchemaError(None, "", f"the file is larger than {MAX_BYTES // 1024} KB; a routing file is a few KB")
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_BoundedLoader)
+    except _TooDeep as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise SchemaError(line, "", f"{error.problem}; a routing file needs a handful") from None
     except yaml.MarkedYAMLError as error:
         mark, context = error.problem_mark or error.context_mark, ""
         if error.context and error.context_mark:  # e.g. the line where an unclosed [ or " began
@@ -194,6 +225,31 @@ def positive_duration(node: Node, path: str) -> timedelta:
     return value
 
 
+# How long each kind of duration may be: beyond these a clock is a typo (and 99999999d overflowed datetimes).
+SLA_LONGEST = timedelta(days=365)  # first_response, next_response, reminder offsets, escalation steps
+HOLD_LONGEST = timedelta(hours=1)  # relay.hold: a reply held longer than this is a reply forgotten
+STORM_LONGEST = timedelta(days=1)  # storm.window, storm.quiet
+PACE_LONGEST = timedelta(hours=1)  # storm.pace
+RETENTION_SHORTEST, RETENTION_LONGEST = timedelta(days=1), timedelta(days=3650)
+
+
+def bounded(longest: timedelta, shortest: timedelta = timedelta(0)) -> Parser:
+    """A duration parser refusing values outside [shortest, longest]."""
+    return lambda node, path: parse_bounded(scalar(node), longest, shortest)
+
+
+def positive_upto(longest: timedelta) -> Parser:
+    """A duration longer than 0s and at most `longest`."""
+
+    def parse(node: Node, path: str) -> timedelta:
+        value = parse_bounded(scalar(node), longest)
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+    return parse
+
+
 def time_of_day(node: Node, path: str) -> time:
     return parse_time_of_day(scalar(node))
 
@@ -249,17 +305,24 @@ def _escalation_step(after: timedelta, to: tuple[str, ...]) -> EscalationStep:
     return EscalationStep(after, to=to, to_managers=not to)
 
 
+def _reminder(node: Node, path: str) -> Reminder:
+    reminder = Reminder.parse(scalar(node))
+    if reminder.offset is not None and reminder.offset > SLA_LONGEST:
+        raise ValueError(f"{scalar(node).strip()} is too long: at most {format_duration(SLA_LONGEST)}")
+    return reminder
+
+
 _POLICY = {
-    "first_response": Field(positive_duration, required=True),
-    "remind": Field(list_of(lambda node, path: Reminder.parse(scalar(node)))),
-    "next_response": Field(positive_duration),
+    "first_response": Field(positive_upto(SLA_LONGEST), required=True),
+    "remind": Field(list_of(_reminder)),
+    "next_response": Field(positive_upto(SLA_LONGEST)),
     "business_hours": Field(record(_business_hours, {
         "days": Field(list_of(lambda node, path: parse_day(scalar(node)), non_empty="list at least one day")),
         "hours": Field(lambda node, path: parse_opening_hours(scalar(node)), required=True),
         "holidays": Field(lambda node, path: check_holiday_country(scalar(node).strip().upper())),
     })),
     "escalate": Field(list_of(record(_escalation_step, {
-        "after": Field(duration, required=True),
+        "after": Field(bounded(SLA_LONGEST), required=True),
         "to": Field(_escalation_target, required=True),
     }))),
 }

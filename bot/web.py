@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from slack_bolt import Ack, App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
@@ -20,6 +20,11 @@ from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
 
 log = logging.getLogger(__name__)
+
+# Slack's requests are a few kilobytes. Anything over this is refused before a byte of it is read (by its
+# Content-Length, or, for a chunked body, as soon as the stream passes it), so an unsigned 200 MB body costs
+# the web process nothing.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class _OwnClient(logging.Filter):
@@ -97,13 +102,25 @@ def create_app() -> Flask:
         exit_on_config_error(exc)
     handler = SlackRequestHandler(bolt)
     flask = Flask("escalator")
+    # One byte over the limit: a chunked body is read no further than that (werkzeug stops its stream there)
+    # and its length tells that it went over.
+    flask.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
+
+    @flask.errorhandler(413)
+    def too_large(_: Exception) -> Response:
+        # Close the connection: keeping it alive would make gunicorn read the rest of the body to find the
+        # next request.
+        return Response(f"request body over {MAX_BODY_BYTES // 1024} KB\n", status=413, mimetype="text/plain",
+                        headers={"Connection": "close"})
 
     verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
 
     @flask.post("/slack/events")
     def slack_events() -> Response | tuple[str, int]:
         # Check the signature, then the body, before Bolt: Bolt parses first and a broken body became a 500.
-        body = request.get_data()
+        body = request.get_data()  # a Content-Length over the limit is refused here (413) without a read
+        if len(body) > MAX_BODY_BYTES:
+            abort(413)
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:

@@ -27,6 +27,10 @@ ROWS = [
     "report: Redis memory per ticket",
     "ingest: Redis commands per mention",
     "ingest: Redis round trips per mention",
+    "memory: Redis bytes per mention, the bot's keys (50 mentions",
+    "memory: left per mention after the 90-day retention purge",
+    "memory: steady state at 1,000 mentions/day",
+    "memory: steady state at 100,000 mentions/day",
 ]
 
 

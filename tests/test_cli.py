@@ -179,3 +179,17 @@ def test_an_embedded_redis_that_cannot_start_says_why_in_one_line(tmp_path, redi
         assert "listening on port" in str(exc) and "another program holds that port" in str(exc), str(exc)
     else:
         raise AssertionError("a second redis-server on a taken port started")
+
+
+def test_check_refuses_what_cannot_run_with_one_line_and_no_traceback(tmp_path):
+    shipped = (ROOT / "routing.yaml").read_text(encoding="utf-8")
+    cases = {"overflow": shipped.replace("first_response: 24h", "first_response: 99999999d"),
+             "hold": shipped.replace("hold: 15s", "hold: 99999999d"),
+             "deep": shipped + "x: " + "[" * 5000 + "]" * 5000 + "\n"}
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        done = bot("check", ROUTING_FILE=str(path), **CREDS)
+        assert done.returncode == 2, (name, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr.strip().startswith(f"error: {path}:"), (name, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, (name, done.stderr)

@@ -238,3 +238,63 @@ def test_lookups() -> None:
     assert str(caught.value) == "unknown department 'sales' (known: wibro, network)"
     with pytest.raises(BotError, match="unknown policy 'gold'"):
         routing.policy("gold")
+
+
+# -- issue 12, finding 7: `check` refuses what cannot run ------------------------------------------------
+
+@pytest.mark.parametrize(("old", "new", "line", "key"), [
+    ("standard: {first_response: 24h,", "standard: {first_response: 99999999d,", 5, "sla.standard.first_response"),
+    ("fast_track: {first_response: 3h, remind: [\"1h\", \"2h\"]}",
+     "fast_track: {first_response: 3h, remind: [\"1h\", \"99999999d\"]}", 6, "sla.fast_track.remind[1]"),
+    ("escalate: [{after: 1h,", "escalate: [{after: 99999999d,", 10, "sla.office.escalate[0].after"),
+    ("managers: {channel: C0MANAGERS}\n", "managers: {channel: C0MANAGERS}\nrelay: {hold: 99999999d}\n", 4,
+     "relay.hold"),
+    ("managers: {channel: C0MANAGERS}\n", "managers: {channel: C0MANAGERS}\nrelay: {hold: 2h}\n", 4, "relay.hold"),
+    ("managers: {channel: C0MANAGERS}\n", "managers: {channel: C0MANAGERS}\nretention: 99999999d\n", 4,
+     "retention"),
+    ("managers: {channel: C0MANAGERS}\n",
+     "managers: {channel: C0MANAGERS}\nstorm: {threshold: 3, window: 99999999d, quiet: 1m}\n", 4, "storm.window"),
+])
+def test_durations_that_would_overflow_a_clock_are_refused_with_file_line_and_key(old, new, line, key) -> None:
+    with pytest.raises(RoutingError) as err:
+        parse_routing(broken(old, new), "routing.yaml")
+    assert str(err.value).startswith(f"routing.yaml:{line}: {key}: "), str(err.value)
+    assert "at most" in str(err.value)
+
+
+def test_a_duration_too_big_for_python_is_refused_not_raised() -> None:
+    with pytest.raises(RoutingError) as err:
+        parse_routing(broken("first_response: 24h,", "first_response: 99999999999999999999d,"), "routing.yaml")
+    assert str(err.value).startswith("routing.yaml:5: sla.standard.first_response: "), str(err.value)
+
+
+def test_yaml_nested_thousands_deep_is_refused_with_a_line_not_a_recursion_error() -> None:
+    deep = BASE + "x: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(RoutingError) as err:
+        parse_routing(deep, "routing.yaml")
+    line = BASE.count("\n") + 1
+    assert str(err.value).startswith(f"routing.yaml:{line}: nested deeper than 64 levels"), str(err.value)
+    assert "nested deeper than" in str(err.value)
+    block = BASE + "".join("  " * i + f"k{i}:\n" for i in range(700))
+    with pytest.raises(RoutingError) as err:
+        parse_routing(block, "routing.yaml")
+    assert "nested deeper than" in str(err.value)
+
+
+def test_a_huge_routing_file_is_refused_before_it_is_parsed(tmp_path) -> None:
+    huge = tmp_path / "routing.yaml"
+    huge.write_text(BASE + "# " + "x" * (2 * 1024 * 1024) + "\n", encoding="utf-8")
+    with pytest.raises(RoutingError) as err:
+        load_routing(huge)
+    assert str(err.value).startswith(f"{huge}: ") and "larger than" in str(err.value), str(err.value)
+
+
+def test_retention_defaults_to_90_days_and_must_outlive_the_longest_sla_clock() -> None:
+    assert parse_routing(BASE).retention == timedelta(days=90)
+    assert parse_routing(broken("managers: {channel: C0MANAGERS}\n",
+                                "managers: {channel: C0MANAGERS}\nretention: 30d\n")).retention == timedelta(days=30)
+    with pytest.raises(RoutingError) as err:
+        parse_routing(broken("managers: {channel: C0MANAGERS}\n", "managers: {channel: C0MANAGERS}\nretention: 2d\n"),
+                      "routing.yaml")
+    assert str(err.value).startswith("routing.yaml:4: retention: 2d is too short: tickets of sla.standard run 1d"), \
+        str(err.value)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +115,93 @@ def test_metrics_show_queue_depth_failures_and_relay_latency(web, r):
     assert 'escalator_queue_depth{queue="ready"}' in text
     assert 'escalator_failures_total{kind="slack_post"} 2.0' in text
     assert "escalator_relay_latency_seconds_bucket" in text
+
+
+# -- issue 12, finding 5: a huge unsigned body is refused before it is read -----------------------------
+
+def _worker_pids(bot: Bot) -> list[int]:
+    """The gunicorn workers: children of the web process (the master)."""
+    master = bot.procs["web"].pid
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _peak_rss_kb(pids: list[int]) -> int:
+    """The highest resident set any of these processes has had (VmHWM), in KB."""
+    peak = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak
+
+
+def _send_huge(bot: Bot, head: bytes, chunk: bytes, total: int) -> tuple[bytes, int]:
+    """Send headers, then up to `total` bytes in `chunk`s, stopping when the server answers or hangs up.
+
+    Returns what the server answered and how many body bytes were sent. Before any body byte goes out the
+    server gets a moment to answer from the headers alone (as a server that refuses by Content-Length does)."""
+    sock = socket.create_connection(("127.0.0.1", bot.port), timeout=30)
+    sent, answer = 0, b""
+    try:
+        sock.sendall(head)
+        ready, _, _ = select.select([sock], [], [], 2)
+        while not ready and sent < total:
+            try:
+                sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+            ready, _, _ = select.select([sock], [], [], 0)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+                if b"\r\n\r\n" in answer and sent >= total:
+                    break
+        except (ConnectionResetError, TimeoutError):
+            pass
+    finally:
+        sock.close()
+    return answer, sent
+
+
+def _status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+
+
+def test_a_200_mb_unsigned_body_gets_413_before_it_is_read(web):
+    workers = wait_for(lambda: _worker_pids(web), 10, message="gunicorn's workers")
+    before = _peak_rss_kb(workers)
+    size = 200 * 1024 * 1024
+    head = (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {size}\r\n\r\n").encode()
+    answer, sent = _send_huge(web, head, b"x" * (1024 * 1024), size)
+    assert _status(answer) == 413, answer[:200]
+    assert sent < 32 * 1024 * 1024, sent  # the server hung up long before the body ended
+    grown = _peak_rss_kb(workers) - before
+    assert grown < 16 * 1024, f"a web worker's peak RSS grew {grown} KB"
+
+
+def test_a_chunked_body_is_not_read_past_1_mb(web):
+    workers = wait_for(lambda: _worker_pids(web), 10, message="gunicorn's workers")
+    before = _peak_rss_kb(workers)
+    head = (b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    piece = 64 * 1024
+    chunk = f"{piece:x}\r\n".encode() + b"x" * piece + b"\r\n"
+    answer, sent = _send_huge(web, head, chunk, 200 * 1024 * 1024)
+    assert _status(answer) == 413, answer[:200]
+    assert sent < 32 * 1024 * 1024, sent
+    grown = _peak_rss_kb(workers) - before
+    assert grown < 16 * 1024, f"a web worker's peak RSS grew {grown} KB"
+

@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from bot.adapters.slack_limits import fit_call, fit_message
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Ticket
 from bot.errors import ExternalServiceError
@@ -86,8 +87,9 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
         blocks[2]["fields"][2] = {"type": "mrkdwn", "text": f"*{t(locale, 'state')}:* ➡️ {moved_to}"}
     elif ticket.is_open and ticket.state.value != "new":
         blocks.append(ticket_actions(ticket, departments, locale))
-    text = f"@{a.username}: {body}"
-    return text, blocks
+    # Long links can make a tweet longer than a section may be: cut visibly, ending in a link to the tweet.
+    text, fitted = fit_message(f"@{a.username}: {body}", blocks, more=f"<{url}|{t(locale, 'open_tweet')}>")
+    return text, fitted or []
 
 
 def _button(label: str, action_id: str, value: str, style: str = "") -> dict[str, Any]:
@@ -158,6 +160,7 @@ class SlackClient:
                                 retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=8)])
 
     def _call(self, method: str, **kwargs: Any) -> Any:
+        kwargs = fit_call(method, kwargs)  # whatever the bot sends is within Slack's size limits
         client = self.writer if method == "chat.postMessage" else self.web
         try:
             return client.api_call(method, json=kwargs) if method.startswith(("chat.", "views.")) \

@@ -33,14 +33,16 @@ class Sizes:
     report_tickets: int
     roundtrip_batch: int
     ingest_rounds: int
+    memory_mentions: int
 
 
 def sizes(args: argparse.Namespace) -> Sizes:
     if args.quick:
         return Sizes(mentions=20, relay_rate=20, relay_seconds=1, routing_departments=500, routing_rounds=2000,
-                     report_tickets=2000, roundtrip_batch=10, ingest_rounds=1)
+                     report_tickets=2000, roundtrip_batch=10, ingest_rounds=1, memory_mentions=50)
     return Sizes(mentions=args.mentions, relay_rate=20, relay_seconds=10, routing_departments=500,
-                 routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200, ingest_rounds=5)
+                 routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200, ingest_rounds=5,
+                 memory_mentions=2000)
 
 
 def say(text: str) -> None:
@@ -146,9 +148,36 @@ def stack_rows(s: Sizes, tmp: Path) -> list[Row]:
                 r.p99_ms <= 250 and r.arrived == r.sent)]
 
 
+def _bytes(value: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if value >= size:
+            return f"{value / size:,.1f} {unit}"
+    return f"{value:,.0f} B"
+
+
+def memory_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bot.bench import memory
+
+    m = memory.run(tmp, s.memory_mentions)
+    say(f"memory: {m.mentions} mentions, {m.used_per_mention:,.0f} B each in used_memory (RQ's timers too); "
+        f"purge took {m.purged}")
+    rows = [Row(f"memory: Redis bytes per mention, the bot's keys ({m.mentions} mentions polled, posted, answered)",
+                f"{m.ticket_per_mention:,.0f} B", f"{m.payload_per_mention:,.0f} B (the ticket's fields and values)",
+                ratio(m.ticket_per_mention, m.payload_per_mention), "<= 1 KB", m.ticket_per_mention <= 1024),
+            Row(f"memory: left per mention after the {m.retention_days}-day retention purge",
+                f"{m.left_per_mention:,.0f} B", f"{m.figures_per_department_day:,.0f} B per department-day of "
+                "figures", "-", "0 B (figures only)", m.left_per_mention < 1 and m.purged == m.mentions)]
+    for per_day in (1_000, 100_000):
+        kept, figures = memory.footprint(m, per_day)
+        rows.append(Row(f"memory: steady state at {per_day:,} mentions/day, {m.retention_days}-day retention",
+                        f"{_bytes(kept)} + {_bytes(figures)}/year of day figures (10 departments)",
+                        "retention x daily volume x bytes per mention", "-", "stops growing", None))
+    return rows
+
+
 FIGURES: list[tuple[str, Callable[[Sizes, Path], list[Row]]]] = [
     ("routing", routing_rows), ("round trips", roundtrip_rows), ("report", report_rows),
-    ("ingest and relay", stack_rows)]
+    ("ingest and relay", stack_rows), ("memory", memory_rows)]
 
 
 def main(args: argparse.Namespace) -> int:

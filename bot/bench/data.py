@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.adapters.store import P, ticket_to_hash
+from bot.adapters.store.tickets import thread_key
 from bot.domain.tickets import Author, State, Ticket
 
 STAFF = "U0STAFF1"
@@ -105,4 +106,4 @@ def ticket_commands(t: Ticket) -> list[tuple[str, ...]]:
     flat += ["post_attempts", "1"]  # Store.post_attempt counts the one post
     return [("HSET", P + "t:" + t.tweet_id, *flat),
             ("ZADD", P + "idx:created", str(t.clock_origin.timestamp()), t.tweet_id),
-            ("HSET", P + f"threads:{t.channel}", t.message_ts or "", t.tweet_id)]
+            ("HSET", thread_key(t.channel or "", t.message_ts or ""), t.message_ts or "", t.tweet_id)]

@@ -7,14 +7,30 @@ from datetime import timedelta
 
 _DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+# Longer than any clock the bot keeps: beyond it a deadline (now + duration) could overflow a datetime.
+LONGEST = timedelta(days=3650)
+
+
+def _seconds(text: str) -> int:
+    found = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not found or not any(found.groupdict().values()):
+        raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m, s: 90s, 45m, 3h, 1h30m")
+    return sum(int(found[unit] or 0) * size for unit, size in _UNITS)  # a Python int: never overflows
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse "90s", "45m", "3h", "2d" or a combination in that order ("1h30m"); ValueError otherwise."""
-    found = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
-    if not found or not any(found.groupdict().values()):
-        raise ValueError(f"bad duration {text!r}: use whole numbers with d, h, m, s: 90s, 45m, 3h, 1h30m")
-    return timedelta(seconds=sum(int(found[unit] or 0) * seconds for unit, seconds in _UNITS))
+    return parse_bounded(text, LONGEST)
+
+
+def parse_bounded(text: str, longest: timedelta, shortest: timedelta = timedelta(0)) -> timedelta:
+    """parse_duration, refusing values outside [shortest, longest] with a sentence naming the bound."""
+    seconds = _seconds(text)
+    if seconds > longest.total_seconds():
+        raise ValueError(f"{text.strip()} is too long: at most {format_duration(longest)}")
+    if seconds < shortest.total_seconds():
+        raise ValueError(f"{text.strip()} is too short: at least {format_duration(shortest)}")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.figures import DayFigures, percentile_of
 from bot.domain.tickets import Ticket
 from bot.routing import Routing
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+Aggregates = Mapping[date, Mapping[str, DayFigures]]  # day -> department -> its figures
 
 TRIAGE = "triage"
 
@@ -53,28 +59,41 @@ class Window:
     until: datetime
 
 
-def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: datetime) -> dict[str, Any]:
+def figures_of(tickets: Sequence[Ticket], now: datetime) -> DayFigures:
+    """The counts summarize() shows for these tickets, in the form kept after they leave Redis."""
+    figures = DayFigures()
+    for t in tickets:
+        figures.count(answered_in=t.first_response_s, is_open=t.is_open, breached=breached(t, now),
+                      closed=t.state.value == "closed" and t.first_response_at is None)
+    return figures
+
+
+def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: datetime,
+              aggregated: Aggregates | None = None) -> dict[str, Any]:
+    """The report. `aggregated`: day figures of tickets past the retention, added to their departments."""
     tz = routing.timezone
     dept_ids = [d.id for d in routing.departments] + [TRIAGE]
     by_dept: dict[str, list[Ticket]] = {d: [] for d in dept_ids}
     for t in tickets:
         by_dept.setdefault(t.department or TRIAGE, []).append(t)
+    folded: dict[str, DayFigures] = {}
+    for per_dept in (aggregated or {}).values():
+        for dept, day in per_dept.items():
+            folded.setdefault(dept, DayFigures()).add(day)
+            by_dept.setdefault(dept, [])
     departments = []
     for dept, items in by_dept.items():
-        if dept == TRIAGE and not items:
+        if dept == TRIAGE and not items and dept not in folded:
             continue
+        mine = figures_of(items, now).add(folded.get(dept, DayFigures()))
         firsts = [t.first_response_s for t in items if t.first_response_s is not None]
-        late = [t for t in items if breached(t, now)]
-        decided = [t for t in items if t.first_response_at is not None or breached(t, now)]
-        met = [t for t in decided if not breached(t, now)]
+        old = folded.get(dept, DayFigures()).first_response
         departments.append({
-            "id": dept, "received": len(items),
-            "answered": sum(1 for t in items if t.first_response_at is not None),
-            "open": sum(1 for t in items if t.is_open),
-            "closed": sum(1 for t in items if t.state.value == "closed" and t.first_response_at is None),
-            "breached": len(late),
-            "first_response_p50_s": percentile(firsts, 50), "first_response_p90_s": percentile(firsts, 90),
-            "sla_met_pct": round(100 * len(met) / len(decided), 1) if decided else None,
+            "id": dept, "received": mine.received, "answered": mine.answered, "open": mine.open,
+            "closed": mine.closed, "breached": mine.breached,
+            "first_response_p50_s": percentile_of(firsts, old, 50) if old else percentile(firsts, 50),
+            "first_response_p90_s": percentile_of(firsts, old, 90) if old else percentile(firsts, 90),
+            "sla_met_pct": round(100 * mine.met / mine.decided, 1) if mine.decided else None,
         })
     rows = [{
         "tweet_id": t.tweet_id, "department": t.department or TRIAGE, "sla": t.policy,
@@ -83,10 +102,39 @@ def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: 
         "first_response_s": t.first_response_s, "breached": breached(t, now), "fast_track": t.fast_track,
         "author": t.author.username, "keywords": list(t.keywords),
     } for t in sorted(tickets, key=lambda t: (t.clock_origin, t.tweet_id))]
-    return {"window": {"since": window.since.astimezone(tz).isoformat(),
+    data = {"window": {"since": window.since.astimezone(tz).isoformat(),
                        "until": window.until.astimezone(tz).isoformat()},
             "as_of": now.astimezone(tz).isoformat(timespec="seconds"),
             "departments": departments, "tickets": rows}
+    if aggregated:
+        days = sorted(aggregated)
+        data["retention"] = {
+            "days": routing.retention.days, "aggregated_days": [days[0].isoformat(), days[-1].isoformat()],
+            "note": f"tickets older than the {routing.retention.days}-day retention have left Redis: for "
+                    f"{days[0].isoformat()}..{days[-1].isoformat()} the department figures come from per-day "
+                    "aggregates (first-response percentiles to within about 11%) and those tickets are not listed"}
+    return data
+
+
+def aggregated_days(window: Window, tz: ZoneInfo, purged_before: float) -> list[date]:
+    """The days of a window that may have day figures: whole local days starting in it, before the purge."""
+    if purged_before <= window.since.timestamp():
+        return []
+    day, days = window.since.astimezone(tz).date(), list[date]()
+    while True:
+        start = datetime.combine(day, time(0), tzinfo=tz)
+        if start >= window.until or start.timestamp() >= purged_before:
+            return days
+        if start >= window.since:
+            days.append(day)
+        day += timedelta(days=1)
+
+
+def load(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
+    """summarize() for a window: its tickets still in Redis, and the day figures of those past the retention."""
+    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
+    days = aggregated_days(window, ctx.routing.timezone, ctx.store.purged_before())
+    return summarize(ctx.store.tickets(ids), ctx.routing, window, now, ctx.store.day_figures(days) if days else None)
 
 
 # Figures the daily summary adds on top of summarize(); each takes summarize()'s output, so they work on

@@ -17,7 +17,8 @@ from bot import charts
 from bot.adapters import email
 from bot.adapters.slack import SlackError
 from bot.errors import BotError, ConfigError
-from bot.flows.report import Window, comparison_windows, day_window, summarize
+from bot.flows import report
+from bot.flows.report import Window, comparison_windows, day_window
 from bot.flows.summary_render import CHARTS, Summary, build_summary, fmt_duration  # noqa: F401 - re-exported
 from bot.messages import t
 from bot.routing import Routing
@@ -43,9 +44,8 @@ class ChartUploadFailed(SummaryError):
 
 
 def load(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
-    """summarize() for a window, from the store's index of tickets by clock start."""
-    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
-    return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
+    """summarize() for a window: its tickets, and the day figures of those past the retention."""
+    return report.load(ctx, window, now)
 
 
 def chart_files(data: dict[str, Any], routing: Routing) -> dict[str, bytes]:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.sandbox import specs
 from bot.sandbox.http import Reply, Request, StandInServer, json_reply
+from bot.sandbox.slack_blocks import block_errors, view_errors
 from bot.sandbox.slack_events import changed_event, deleted_event, message_event
 from bot.sandbox.slack_files import FilesSide
 from bot.sandbox.slack_human import HumanSide
@@ -112,7 +113,7 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             "apps.connections.open": self._connections_open,
         }
         for view_method in ("views.publish", "views.open", "views.push", "views.update"):
-            self._methods[view_method] = functools.partial(self._view, method=view_method)
+            self._methods[view_method] = functools.partial(self._checked_view, method=view_method)
         self.reset()
 
     def reset(self) -> None:
@@ -216,7 +217,7 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
                 try:
                     result = self._methods[method](args)
                 except SlackError as err:
-                    result = {"ok": False, "error": err.code}
+                    result = err.answer()
         return fault.reply() if fault is not None else json_reply(result)
 
     def _auth_error(self, method: str, token: str | None) -> str | None:
@@ -264,6 +265,8 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             raise SlackError("msg_too_long")
         if blocks is not None and not isinstance(blocks, list):
             raise SlackError("invalid_blocks")
+        if errors := block_errors(blocks):
+            raise SlackError("invalid_blocks", errors)
         if metadata is not None and not (isinstance(metadata, dict) and "event_type" in metadata
                                          and isinstance(metadata.get("event_payload"), dict)):
             raise SlackError("invalid_metadata_format")
@@ -318,6 +321,13 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
         self.ephemerals.append({**message, "channel": channel.id, "user": args["user"], "ts": ts,
                                 "thread_ts": args.get("thread_ts")})
         return {"ok": True, "message_ts": ts}
+
+    def _checked_view(self, args: Args, method: str) -> dict[str, Any]:
+        """views.*: a view over Slack's limits is refused as Slack refuses it (invalid_arguments)."""
+        view = json_arg(args, "view")
+        if isinstance(view, dict) and (errors := view_errors(view)):
+            raise SlackError("invalid_arguments", errors)
+        return self._view(args, method=method)
 
     def _reaction(self, args: Args, add: bool) -> dict[str, Any]:
         if not args.get("name"):

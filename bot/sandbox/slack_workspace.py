@@ -19,11 +19,20 @@ Args = dict[str, Any]
 
 
 class SlackError(Exception):
-    """A Web API error: answered as {"ok": false, "error": code}."""
+    """A Web API error: answered as {"ok": false, "error": code}, with Slack's `messages` where it gives them."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, messages: list[str] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.messages = list(messages or [])
+
+    def answer(self) -> dict[str, Any]:
+        """The response body: where Slack says what was wrong, it says so twice (errors, and as [ERROR] lines)."""
+        body: dict[str, Any] = {"ok": False, "error": self.code}
+        if self.messages:
+            body["errors"] = list(self.messages)
+            body["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in self.messages]}
+        return body
 
 
 def flag(value: Any) -> bool:

@@ -308,3 +308,61 @@ def test_control_plane_over_http(slack: SlackStandIn, web: WebClient, receiver: 
     assert call("redeliver", {"retry_num": 1})["retry_num"] == "1"
     call("reset", {})
     assert call("messages?channel=C0WIBRO") == []
+
+
+# -- issue 12, finding 3: the stand-in refuses what Slack refuses for its size -----------------------------
+
+@pytest.mark.parametrize(("blocks", "pointer", "message"), [
+    ([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}], "/blocks/0/text/text",
+     "must be less than 3001 characters"),
+    ([{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 51, "/blocks", "no more than 50 items allowed"),
+    ([{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}], "/blocks/0/text/text",
+     "must be less than 151 characters"),
+    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}], "/blocks/0/fields/0/text",
+     "must be less than 2001 characters"),
+    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}], "/blocks/0/fields",
+     "no more than 10 items allowed"),
+    ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}], "/blocks/0/elements",
+     "no more than 10 items allowed"),
+    ([{"type": "actions", "elements": [{"type": "button", "action_id": "a", "value": "v" * 2001,
+                                        "text": {"type": "plain_text", "text": "ok"}}]}],
+     "/blocks/0/elements/0/value", "must be less than 2001 characters"),
+    ([{"type": "actions", "elements": [{"type": "button", "action_id": "a",
+                                        "text": {"type": "plain_text", "text": "x" * 76}}]}],
+     "/blocks/0/elements/0/text/text", "must be less than 76 characters"),
+    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "options": [
+        {"text": {"type": "plain_text", "text": "o"}, "value": str(n)} for n in range(101)]}]}],
+     "/blocks/0/elements/0/options", "no more than 100 items allowed"),
+    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "options": [
+        {"text": {"type": "plain_text", "text": "o" * 76}, "value": "1"}]}]}],
+     "/blocks/0/elements/0/options/0/text/text", "must be less than 76 characters"),
+])
+def test_blocks_over_slacks_limits_are_refused_as_slack_refuses_them(web: WebClient, blocks, pointer,
+                                                                      message) -> None:
+    for call in (lambda: web.chat_postMessage(channel="C0WIBRO", text="t", blocks=blocks),
+                 lambda: web.chat_update(channel="C0WIBRO", ts=web.chat_postMessage(channel="C0WIBRO",
+                                                                                    text="t")["ts"],
+                                         text="t", blocks=blocks)):
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        body = refused.value.response.data
+        assert body["error"] == "invalid_blocks"
+        assert f"[ERROR] {message} [json-pointer:{pointer}]" in body["response_metadata"]["messages"], body
+        assert f"{message} [json-pointer:{pointer}]" in body["errors"]
+
+
+def test_message_text_over_40000_characters_is_msg_too_long(web: WebClient) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        web.chat_postMessage(channel="C0WIBRO", text="x" * 40_001)
+    assert refused.value.response["error"] == "msg_too_long"
+
+
+def test_a_view_over_100_blocks_is_refused_with_invalid_arguments(web: WebClient) -> None:
+    view = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 101}
+    with pytest.raises(SlackApiError) as refused:
+        web.views_publish(user_id="U0STAFF1", view=view)
+    body = refused.value.response.data
+    assert body["error"] == "invalid_arguments"
+    assert "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]" in body["response_metadata"]["messages"]
+    view["blocks"] = view["blocks"][:100]
+    assert web.views_publish(user_id="U0STAFF1", view=view)["ok"]

@@ -5,22 +5,31 @@ One class, assembled from a module per concern: tickets (and the Slack outbox), 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import redis
 
 from bot.adapters.store.metrics import MetricKeys
 from bot.adapters.store.relays import Relay, RelayKeys
+from bot.adapters.store.retention import RetentionKeys
 from bot.adapters.store.storms import StormKeys
 from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
 
 __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 
 
-class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys):
-    """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True."""
+DEFAULT_RETENTION = timedelta(days=90)
 
-    def __init__(self, r: redis.Redis) -> None:
+
+class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys):
+    """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True.
+
+    `retention` (routing.yaml) is how long a ticket and everything about it stay: the lifetime given to the
+    keys that point at a ticket, and the age at which the retention purge folds tickets into day figures."""
+
+    def __init__(self, r: redis.Redis, retention: timedelta = DEFAULT_RETENTION) -> None:
+        self.retention_s = int(retention.total_seconds())
         # redis-py's return types are unions of every response shape; with decode_responses they are str.
         self.r: Any = r
         self._create = r.register_script(_CREATE)

@@ -21,14 +21,17 @@ if redis.call('hget', KEYS[2], 'message_ts') then redis.call('del', KEYS[1]) ret
 return 1
 """
 
+# ARGV[4] > 0: the key's lifetime in seconds (follow-ups); tickets have none, the retention purge takes them.
 _CREATE = """
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV, 4))
+redis.call('hset', KEYS[1], unpack(ARGV, 5))
+if tonumber(ARGV[4]) > 0 then redis.call('expire', KEYS[1], ARGV[4]) end
 redis.call('zadd', KEYS[2], ARGV[1], ARGV[2])
 if KEYS[3] then redis.call('zadd', KEYS[3], ARGV[3], ARGV[2]) end
 return 1
 """
 
+DAY_S = 86400
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -89,10 +92,29 @@ def hash_to_ticket(h: dict[str, str]) -> Ticket:
     )
 
 
+def _day(ts: str) -> int:
+    """The UTC day number of a Slack ts."""
+    try:
+        return int(float(ts)) // DAY_S
+    except ValueError:
+        return 0
+
+
+def thread_key(channel: str, ts: str) -> str:
+    """Thread pointers are kept per channel and UTC day of the message: each day's hash expires as a whole
+    after the retention (a field of a hash cannot expire on its own before Redis 7.4)."""
+    return f"{P}threads:{channel}:{_day(ts)}"
+
+
 class TicketKeys:
     r: Any
     _create: Any
     _claim: Any
+    retention_s: int  # how long a ticket and everything about it stay (routing.yaml `retention`)
+
+    def _thread_expiry(self, ts: str) -> int:
+        """When a day's thread pointers go: a day after the last ticket of that day has been purged."""
+        return (_day(ts) + 2) * DAY_S + self.retention_s
 
     # -- tickets -------------------------------------------------------------------------------------
     def create_tickets(self, tickets: Sequence[Ticket], now_ts: float) -> list[bool]:
@@ -106,7 +128,7 @@ class TicketKeys:
                 if v:
                     flat += [k, v]
             self._create(keys=[P + "t:" + t.tweet_id, P + "outbox:post", P + "idx:created"],
-                         args=[now_ts, t.tweet_id, t.clock_origin.timestamp(), *flat], client=pipe)
+                         args=[now_ts, t.tweet_id, t.clock_origin.timestamp(), 0, *flat], client=pipe)
         results = pipe.execute()
         # A conversation that a ticket started is found by the ticket's own key; only a ticket inside
         # someone else's conversation needs a pointer.
@@ -115,7 +137,7 @@ class TicketKeys:
         if linked:
             pipe = self.r.pipeline(transaction=False)
             for t in linked:
-                pipe.set(P + "conv:" + (t.conversation_id or ""), t.tweet_id, nx=True)
+                pipe.set(P + "conv:" + (t.conversation_id or ""), t.tweet_id, nx=True, ex=self.retention_s)
             pipe.execute()
         return [bool(x) for x in results]
 
@@ -126,8 +148,8 @@ class TicketKeys:
             h = {"parent": parent, "text": m.text, "username": m.author.username, "name": m.author.name,
                  "created_at": _iso(m.created_at)}
             flat = [x for kv in h.items() for x in kv]
-            self._create(keys=[P + "fu:" + m.id, P + "outbox:post"], args=[now_ts, "fu:" + m.id, 0, *flat],
-                         client=pipe)
+            self._create(keys=[P + "fu:" + m.id, P + "outbox:post"],
+                         args=[now_ts, "fu:" + m.id, 0, self.retention_s, *flat], client=pipe)
         return [bool(x) for x in pipe.execute()]
 
     def followup(self, tweet_id: str) -> dict[str, str]:
@@ -207,7 +229,8 @@ class TicketKeys:
         pipe = pipeline if pipeline is not None else self.r.pipeline(transaction=True)
         pipe.hset(P + "t:" + t.tweet_id, mapping={"state": t.state.value, "channel": t.channel or "",
                                                    "message_ts": t.message_ts or ""})
-        pipe.hset(P + f"threads:{t.channel}", t.message_ts or "", t.tweet_id)
+        pipe.hset(thread_key(t.channel or "", t.message_ts or ""), t.message_ts or "", t.tweet_id)
+        pipe.expireat(thread_key(t.channel or "", t.message_ts or ""), self._thread_expiry(t.message_ts or ""))
         pipe.zrem(P + "outbox:post", t.tweet_id)
         pipe.hincrby(P + "m:events", "tickets_posted", 1)
         pipe.delete(P + "lease:post:" + t.tweet_id)
@@ -221,10 +244,15 @@ class TicketKeys:
 
     # -- lookups ------------------------------------------------------------------------------------------
     def ticket_for_thread(self, channel: str, ts: str) -> str | None:
-        return self.r.hget(P + "threads:" + channel, ts)  # type: ignore[no-any-return]
+        # one hash per channel and day: far less memory than a key per thread; before those, one per channel
+        found = self.r.hget(thread_key(channel, ts), ts)
+        return found if found is not None else self.r.hget(P + "threads:" + channel, ts)  # type: ignore[no-any-return]
 
     def link_thread(self, channel: str, ts: str, tweet_id: str) -> None:
-        self.r.hset(P + "threads:" + channel, ts, tweet_id)  # one hash per channel: far less memory than keys
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(thread_key(channel, ts), ts, tweet_id)
+        pipe.expireat(thread_key(channel, ts), self._thread_expiry(ts))
+        pipe.execute()
 
     def tickets_for_conversations(self, tweet_ids: Sequence[str]) -> dict[str, str]:
         """Which of these tweet ids (conversations, tickets, or our own replies) belong to a ticket; one trip."""
@@ -244,7 +272,7 @@ class TicketKeys:
         return found
 
     def link_conversation(self, tweet_id: str, ticket_id: str) -> None:
-        self.r.set(P + "conv:" + tweet_id, ticket_id)
+        self.r.set(P + "conv:" + tweet_id, ticket_id, ex=self.retention_s)
 
     # -- guards ------------------------------------------------------------------------------------------
     def once(self, name: str, ttl: int | None = None) -> bool:
