@@ -8,6 +8,7 @@ a crash of the one process loses nothing; the process manager restarts it.
 
 from __future__ import annotations
 
+from bot.adapters.jobqueue import QUEUES as _QUEUES
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
 from bot.settings import load_settings
@@ -25,4 +26,5 @@ except ConfigError as exc:
     exit_on_config_error(exc)
 
 REDIS_URL = _settings.redis_url
-QUEUES = ["escalator"]
+# People's work and the SLA timers first, then ticket posting and other bulk work (bot/adapters/jobqueue.py).
+QUEUES = list(_QUEUES)
