@@ -144,7 +144,7 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
     return posted
 
 
-LANE_LEASE_S = 60  # a lane's runner holds it this long past its next run: a dead worker's lane waits this
+LANE_LEASE_S = 20  # a lane's runner holds it this long past its next run: a dead worker's lane waits this
 LANE_BATCH = 500  # most posts one run makes before it hands the lane to a fresh job (only without a pace)
 
 
@@ -264,7 +264,11 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | Non
     if attempt > 1:
         # A worker may have died after Slack took the post: look before posting again.
         since = (ctx.store.outbox_since(tweet_id) or now.timestamp()) - 60
-        ts = ctx.slack.find_ticket_message(channel, tweet_id, since)
+        try:
+            ts = ctx.slack.find_ticket_message(channel, tweet_id, since)
+        except SlackError as exc:
+            if exc.error not in UNPOSTABLE:
+                raise  # else nothing of ours can be there: the post below says what Slack thinks of it
     if ts is None:
         text, blocks = render(ctx, replace(ticket, state=State.OPEN))
         meta = {"event_type": TICKET_EVENT, "event_payload": {"tweet_id": tweet_id}}
