@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -135,7 +136,12 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
             lanes.setdefault(_channel(ctx, ticket), []).append((member, order + n * 1e-6))
     for channel, items in lanes.items():
         ctx.lanes.add(channel, items)
-    posted = sum(run_lane(ctx, channel, now) for channel in ctx.lanes.channels())
+    channels = ctx.lanes.channels()
+    if len(channels) <= 1:
+        posted = sum(run_lane(ctx, channel, now) for channel in channels)
+    else:  # each lane's posts are its own: a slow answer in one channel does not hold up the others
+        with ThreadPoolExecutor(max_workers=min(LANES, len(channels)), thread_name_prefix="post-lane") as pool:
+            posted = sum(pool.map(lambda channel: run_lane(ctx, channel, now), channels))
     for member in (m for m in members if m.startswith("fu:")):
         if ctx.store.claim_posts([member], POST_LEASE_S)[0]:  # else another worker has it, or posted it
             posted += _post_followup_claimed(ctx, now, member)
@@ -144,6 +150,7 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
     return posted
 
 
+LANES = 4  # lanes one flush runs at once
 LANE_LEASE_S = 20  # a lane's runner holds it this long past its next run: a dead worker's lane waits this
 LANE_BATCH = 500  # most posts one run makes before it hands the lane to a fresh job (only without a pace)
 
