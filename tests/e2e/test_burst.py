@@ -148,6 +148,7 @@ def test_a_breach_fires_on_time_when_the_worker_holding_the_scheduler_dies_for_g
 
 def test_a_retry_after_longer_than_the_posting_lease_posts_the_ticket_once(start_bot, slack, x, redis_url):
     """Finding 4: a worker slept out a 35 s Retry-After under a 30 s lease; the sweeper on another posted too."""
+    slack.add_channel("C0IPHONE", "iphone")  # an existing channel: a look at its history finds nothing there
     bot = start_bot()
     bot.start_command("worker2", bot.commands["worker"])
     slack.fail_next("chat.postMessage", status=429, count=1, headers={"Retry-After": "35"})

@@ -90,6 +90,10 @@ class Lanes:
         """Slack said wait (429 Retry-After): nothing goes to the channel before then. Returns that moment."""
         return float(self._hold(keys=[P + "pace:" + channel], args=[seconds]))
 
+    def posted(self, channel: str) -> None:
+        """A post just went: the channel's next slot is a full interval from now (not from when it was taken)."""
+        self.hold(channel, self.interval)
+
     # -- the lanes -----------------------------------------------------------------------------------------
     def laned(self, members: Sequence[str]) -> list[bool]:
         """Which of these outbox items are already in a lane."""
