@@ -23,8 +23,7 @@ if TYPE_CHECKING:  # imported when first used: `python -m bot report` needs neit
 
 log = logging.getLogger(__name__)
 
-QUEUE = "escalator"  # = bot.adapters.jobqueue.PEOPLE (the queue people's work and the timers go to)
-BULK_QUEUE = "escalator-bulk"  # = bot.adapters.jobqueue.BULK (ticket posting, polling, the sweeper, reports)
+QUEUE = "escalator"  # = bot.adapters.jobqueue.PEOPLE; the queues and their order live there
 
 
 @dataclass

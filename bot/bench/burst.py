@@ -60,6 +60,7 @@ def run(tmp: Path, mentions: int, breach_s: int = BREACH_S, quiet_s: float = 10)
         for n, d in enumerate(depts[1:]):
             stack.x.add_mention(f"{d.keywords[0]} 문의드립니다", username=f"other{n}")
         wait_for(lambda: all(stack.slack.messages(c) for c in others), 60, 0.1, "a ticket in each other channel")
+        time.sleep(2)  # quiet: each channel's last post (its ticket) a full Slack interval behind, as in a calm hour
         quiet = relay._offer(stack, others, REPLIES_PER_S, quiet_s, 0, 30)
 
         created = datetime.now(UTC)

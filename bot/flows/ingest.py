@@ -183,6 +183,7 @@ def run_lane(ctx: Context, channel: str, now: datetime, token: str = "") -> int:
         else:
             at = ctx.lanes.now()
         if at is None:
+            ctx.lanes.settle(channel)
             ctx.lanes.release(channel, mine)
             return posted
         wait = max(0.0, at - ctx.lanes.now())

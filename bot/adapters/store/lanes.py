@@ -54,6 +54,12 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 """
 
+# A lane found empty leaves the set of lanes a flush runs, unless an item was added meanwhile.
+_SETTLE = """
+if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -70,6 +76,7 @@ class Lanes:
         self._hold = r.register_script(_HOLD)
         self._lease = r.register_script(_LEASE)
         self._release = r.register_script(_RELEASE)
+        self._settle = r.register_script(_SETTLE)
 
     # -- the pace ------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -127,6 +134,10 @@ class Lanes:
 
     def channels(self) -> list[str]:
         return sorted(self.r.smembers(P + "lanes"))
+
+    def settle(self, channel: str) -> None:
+        """An empty lane is no longer run by every flush (until an item joins it again)."""
+        self._settle(keys=[P + "lane:" + channel, P + "lanes"], args=[channel])
 
     # -- the runner's lease ---------------------------------------------------------------------------------
     def lease(self, channel: str, token: str, seconds: float, expected: str = "") -> bool:
