@@ -16,14 +16,14 @@ from bot.routing import Routing, load_routing
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported when first used: `python -m bot report` needs neither Slack, X nor RQ
-    from rq import Queue
-
+    from bot.adapters.jobqueue import JobQueue
     from bot.adapters.slack import SlackClient
+    from bot.adapters.store.lanes import Lanes
     from bot.adapters.x import XClient
 
 log = logging.getLogger(__name__)
 
-QUEUE = "escalator"
+QUEUE = "escalator"  # = bot.adapters.jobqueue.PEOPLE; the queues and their order live there
 
 
 @dataclass
@@ -38,18 +38,26 @@ class Context:
         return Store(self.redis, self.routing.retention)
 
     @cached_property
-    def queue(self) -> Queue:
-        from rq import Queue
+    def queue(self) -> JobQueue:
+        """Every enqueue goes through here: it picks the queue, the lifetimes and the job's description."""
+        from bot.adapters.jobqueue import JobQueue
 
         # RQ stores pickled job data, so it needs a connection without decode_responses.
-        return Queue(QUEUE, connection=redis.Redis.from_url(self.settings.redis_url))
+        return JobQueue(redis.Redis.from_url(self.settings.redis_url))
+
+    @cached_property
+    def lanes(self) -> Lanes:
+        """Slack's per-channel pace and the ticket lanes, shared by every process."""
+        from bot.adapters.store.lanes import Lanes
+
+        return Lanes(self.redis, self.settings.slack_post_interval)
 
     @cached_property
     def slack(self) -> SlackClient:
         from bot.adapters.slack import SlackClient
 
         self.settings.require("SLACK_BOT_TOKEN")
-        return SlackClient(self.settings.slack_bot_token or "", self.settings.slack_api_url)
+        return SlackClient(self.settings.slack_bot_token or "", self.settings.slack_api_url, pace=self.lanes)
 
     @cached_property
     def x(self) -> XClient:

@@ -39,6 +39,11 @@ def flush_posts() -> int:
     return ingest.flush_outbox(get_context(), _now())
 
 
+def post_lane(channel: str, token: str) -> int:
+    """A channel's ticket lane, run again when the channel's pace frees it (see ingest.run_lane)."""
+    return ingest.run_lane(get_context(), channel, _now(), token)
+
+
 def message_wanted(event: dict[str, Any]) -> bool:
     """Whether a Slack message event can matter: a person's reply in a thread, its edit, or a deletion.
 
@@ -96,7 +101,7 @@ def escalate_tweet(tweet_id: str, department: str | None, fast: bool, note: str,
 
     ctx = get_context()
     answer = escalate.run(ctx, escalate.Request(tweet_id, department, fast, note), user, _now())
-    if response_url:
+    if response_url := ctx.queue.unseal(response_url):
         ctx.slack.respond(response_url, answer)
     return answer
 
@@ -114,7 +119,9 @@ BUTTON_RETRY = retry(1, 3, 10)  # a busy ticket (another click being handled)
 
 
 def _teller(ctx: Context, channel: str, user: str, response_url: str) -> Callable[[str], None]:
-    """Answer the person who clicked, privately: through the response_url when there is one."""
+    """Answer the person who clicked, privately: through the response_url when there is one (sealed)."""
+    response_url = ctx.queue.unseal(response_url)
+
     def tell(text: str) -> None:
         if response_url:
             ctx.slack.respond(response_url, text)
@@ -149,7 +156,7 @@ def sla_summary(department: str | None, period: str, user: str, response_url: st
 
     ctx = get_context()
     text = home.sla_text(ctx, department, period, _now())
-    if response_url:
+    if response_url := ctx.queue.unseal(response_url):
         ctx.slack.respond(response_url, text)
     return text
 
@@ -169,6 +176,7 @@ def storm_action(action: str, value: str, user: str, response_url: str = "") -> 
 
     A refusal reaches the clicker privately, through the response_url (they may not be in the channel)."""
     ctx = get_context()
+    response_url = ctx.queue.unseal(response_url)
     tell = _teller(ctx, "", user, response_url) if response_url else None
     if action == "storm_send":
         return storm.confirm(ctx, value, user, _now())
@@ -198,6 +206,7 @@ def schedule_broadcast(ctx: Context, key: str, delay_s: float) -> None:
 def declare_storm(department: str, topic: str, user: str, response_url: str) -> str:
     """An operator's /escalate storm: the storm thread opens now; new mentions of the department join it."""
     ctx = get_context()
+    response_url = ctx.queue.unseal(response_url)
     now = _now()
     storm_id = storm.declare_by(ctx, department, topic, user, now)
     if storm_id is None:
@@ -208,7 +217,7 @@ def declare_storm(department: str, topic: str, user: str, response_url: str) -> 
     storm.post_members(ctx, storm_id, [], now)
     header = ctx.store.storm(storm_id)
     link = ctx.slack.permalink(header["channel"], header["header_ts"])
-    if response_url:
+    if response_url := ctx.queue.unseal(response_url):
         ctx.slack.respond(response_url, f"🌩️ {link}")
     return storm_id
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 from bot.settings import Settings
 
 _configured = False
+
+
+# Credentials that are not in the environment: Slack tokens of any kind, and response_urls (whoever holds one
+# can post as the bot in its channel for 30 minutes).
+TOKEN_LIKE = re.compile(r"\bx(?:ox[abposre]|app)-[A-Za-z0-9-]{6,}|https://hooks\.slack\.com/[^\s'\"<>)]+")
 
 
 class MaskSecrets(logging.Filter):
@@ -16,10 +22,8 @@ class MaskSecrets(logging.Filter):
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
-        masked = message
+        masked = TOKEN_LIKE.sub("***", message)
         for secret in self.secrets:
             masked = masked.replace(secret, "***")
         if masked != message:

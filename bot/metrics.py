@@ -20,8 +20,10 @@ class RedisCollector:
     def collect(self) -> Iterator[Metric]:
         store, queue = self.ctx.store, self.ctx.queue
         depth = GaugeMetricFamily("escalator_queue_depth", "Jobs waiting", labels=["queue"])
-        depth.add_metric(["ready"], len(queue))
-        depth.add_metric(["scheduled"], ScheduledJobRegistry(queue=queue).count)
+        depth.add_metric(["ready"], len(queue) + len(queue.bulk))
+        depth.add_metric(["ready_bulk"], len(queue.bulk))
+        depth.add_metric(["scheduled"], ScheduledJobRegistry(queue=queue).count
+                         + ScheduledJobRegistry(queue=queue.bulk).count)
         for name, size in store.outbox_sizes().items():
             depth.add_metric([f"outbox_{name}"], size)
         yield depth

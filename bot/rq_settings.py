@@ -1,6 +1,7 @@
 """Settings module for `rq worker -c bot.rq_settings` and `rq cron -c bot.rq_settings`.
 
-The worker (rq's SimpleWorker: no fork per job) imports the bot once, here, so jobs find slack_sdk, tweepy,
+The worker (bot.worker.Worker: rq's SimpleWorker, no fork per job, with a scheduler that cannot be orphaned)
+imports the bot once, here, so jobs find slack_sdk, tweepy,
 the flows and a parsed routing.yaml already loaded: a forking worker paid ~25 ms a job, a bare one re-imported
 everything per job (about one job a second). Jobs are idempotent and their work is kept in Redis outboxes, so
 a crash of the one process loses nothing; the process manager restarts it.
@@ -8,6 +9,7 @@ a crash of the one process loses nothing; the process manager restarts it.
 
 from __future__ import annotations
 
+from bot.adapters.jobqueue import QUEUES as _QUEUES
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
 from bot.settings import load_settings
@@ -25,4 +27,5 @@ except ConfigError as exc:
     exit_on_config_error(exc)
 
 REDIS_URL = _settings.redis_url
-QUEUES = ["escalator"]
+# People's work and the SLA timers first, then ticket posting and other bulk work (bot/adapters/jobqueue.py).
+QUEUES = list(_QUEUES)

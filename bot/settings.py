@@ -32,6 +32,7 @@ class Settings:
     routing_file: str = "routing.yaml"
     port: int = 3000
     smtp_url: str | None = field(default=None, repr=False)  # smtp[s]://user:pass@host:port; holds a password
+    slack_post_interval: float = 1.0  # SLACK_POST_INTERVAL: seconds between posts to one channel (Slack: ~1)
 
     def require(self, *names: str) -> None:
         """Raise SettingsError naming the first missing variable (by its environment name)."""
@@ -85,7 +86,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         routing_file=get("ROUTING_FILE", "routing.yaml") or "",
         port=_int(env, "PORT", 3000, minimum=0),
         smtp_url=get("SMTP_URL"),
+        slack_post_interval=_seconds(env, "SLACK_POST_INTERVAL", 1.0),
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"environment variable {name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 60:
+        raise SettingsError(f"environment variable {name} must be between 0 and 60 seconds, got {value}")
+    return value
 
 
 # -- `python -m bot check`: every problem with the environment at once -------------------------------------

@@ -46,7 +46,7 @@ def register(app: App, ctx: Context) -> None:
         ack()
         user, channel, ts, value = _clicked(body, action)
         ctx.queue.enqueue(jobs.ticket_action, action["action_id"], channel, ts, user, value,
-                          body.get("response_url", ""), retry=jobs.BUTTON_RETRY)
+                          ctx.queue.seal(body.get("response_url", "")), retry=jobs.BUTTON_RETRY)
 
     for action_id in (CLAIM, REASSIGN, RESOLVE):
         app.action(action_id)(on_ticket_button)
@@ -56,7 +56,7 @@ def register(app: App, ctx: Context) -> None:
         ack()
         user, channel, _, key = _clicked(body, action)
         ctx.queue.enqueue(jobs.approval_decision, approval.APPROVE, key, user, "", channel,
-                          body.get("response_url", ""))
+                          ctx.queue.seal(body.get("response_url", "")))
 
     @app.action(REJECT)
     def on_reject(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -69,7 +69,7 @@ def register(app: App, ctx: Context) -> None:
                 log.warning("could not open the Reject modal for %s: %s", key, exc)
         else:  # the job tells them who may
             ctx.queue.enqueue(jobs.approval_decision, approval.REJECT, key, user, "", channel,
-                              body.get("response_url", ""))
+                              ctx.queue.seal(body.get("response_url", "")))
 
     @app.view(REJECT_VIEW)
     def on_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
     def on_storm_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         ctx.queue.enqueue(jobs.storm_action, action["action_id"], action.get("value", ""),
-                          body.get("user", {}).get("id", ""), body.get("response_url", ""),
+                          body.get("user", {}).get("id", ""), ctx.queue.seal(body.get("response_url", "")),
                           job_timeout=jobs.BROADCAST_TIMEOUT_S)
 
     from bot import slash  # noqa: PLC0415 - commands register on the app

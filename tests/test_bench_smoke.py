@@ -31,12 +31,16 @@ ROWS = [
     "memory: left per mention after the 90-day retention purge",
     "memory: steady state at 1,000 mentions/day",
     "memory: steady state at 100,000 mentions/day",
+    "burst: p99 staff reply -> POST /2/tweets during a 20-mention burst",
+    "burst: Claim click -> its ticket message updated",
+    "burst: a breach due during a 20-mention burst",
+    "burst: all 20 tickets in Slack",
 ]
 
 
 def test_quick_bench_prints_the_whole_table() -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "bench", "--quick"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=360)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert out.startswith("Escalator bench"), out

@@ -132,16 +132,41 @@ def test_x_forbidding_a_reply_tells_the_thread_and_the_operators_once(ctx, slack
 
 # -- Slack failing -------------------------------------------------------------------------------------------
 
+def run_scheduled_lanes(ctx, timeout: float = 30.0) -> list[str]:
+    """Play the worker for the ticket lanes: run each scheduled lane job when it comes due, until the outbox
+    is empty. Returns the channels in the order their lane jobs ran."""
+    import time
+
+    from rq.job import Job
+
+    ran = []
+    registry = ctx.queue.bulk.scheduled_job_registry
+    deadline = time.monotonic() + timeout
+    while ctx.store.pending_posts():
+        assert time.monotonic() < deadline, "the lanes did not drain"
+        due = ctx.queue.connection.zrangebyscore(registry.key, 0, time.time())
+        for job_id in due:
+            job = Job.fetch(job_id.decode(), connection=ctx.queue.connection)
+            ctx.queue.connection.zrem(registry.key, job.id)
+            assert job.func_name == "bot.jobs.post_lane"
+            ran.append(job.args[0])
+            ingest.run_lane(ctx, job.args[0], now(), job.args[1])
+        time.sleep(0.02)
+    return ran
+
+
 def test_slack_rate_limit_in_one_channel_drops_nothing(ctx, slack, x):
     slack.rate_limit_per_channel = 1.0
     try:
         for i in range(4):
             x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"burst{i}")
         poll_and_post(ctx, now())
+        assert len(slack.messages("C0IPHONE")) == 1, "the first goes at once, the rest wait for their slot"
+        run_scheduled_lanes(ctx)
     finally:
         slack.rate_limit_per_channel = None
-    assert len(slack.messages("C0IPHONE")) == 4
-    assert any(c[0] == "chat.postMessage" for c in slack.calls)
+    posts = slack.messages("C0IPHONE")
+    assert [p["text"].rsplit(" ", 1)[-1] for p in posts] == ["0", "1", "2", "3"], "in the order they came"
 
 
 def test_a_rate_limited_channel_does_not_hold_up_another_channels_tickets(ctx, slack, x):
@@ -152,12 +177,31 @@ def test_a_rate_limited_channel_does_not_hold_up_another_channels_tickets(ctx, s
             x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"burst{i}")
         x.add_mention(f"@{ACCOUNT} 와이브로 문의", username="wibro")
         poll_and_post(ctx, now())
+        run_scheduled_lanes(ctx)
     finally:
         slack.rate_limit_per_channel = None
     iphone = [float(m["ts"]) for m in slack.messages("C0IPHONE")]
     wibro = [float(m["ts"]) for m in slack.messages("C0WIBRO")]
     assert len(iphone) == 3 and len(wibro) == 1
     assert wibro[0] < sorted(iphone)[1], "the WiBro ticket waited behind #iphone's rate limit"
+
+
+def test_a_channel_at_its_pace_is_posted_by_rescheduled_jobs_that_never_wait(redis_url, slack, x):
+    """With the bot's own pace (a slot a second per channel), a flush posts one ticket per channel and leaves
+    the rest to lane jobs scheduled for each channel's next slot: no job sleeps for Slack."""
+    import time
+
+    ctx = make_context(redis_url, slack, x, SLACK_POST_INTERVAL="1")
+    for i in range(3):
+        x.add_mention(f"@{ACCOUNT} 아이폰 문의 {i}", username=f"paced{i}")
+    started = time.monotonic()
+    poll_and_post(ctx, now())
+    assert time.monotonic() - started < 1.0, "the flush waited for Slack"
+    assert len(slack.messages("C0IPHONE")) == 1
+    assert ctx.queue.bulk.scheduled_job_registry.count == 1, "one lane job, for the channel's next slot"
+    assert run_scheduled_lanes(ctx) == ["C0IPHONE", "C0IPHONE"]
+    stamps = [float(m["ts"]) for m in slack.messages("C0IPHONE")]
+    assert len(stamps) == 3 and all(b - a >= 0.95 for a, b in zip(stamps, stamps[1:], strict=False))
 
 
 def test_slack_5xx_after_taking_a_post_is_not_posted_twice(ctx, slack, x):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -41,6 +42,24 @@ class SlackError(ExternalServiceError):
     def __init__(self, message: str, error: str = "") -> None:
         super().__init__(message)
         self.error = error
+
+
+class SlackRateLimited(SlackError):
+    """Slack refused a post for its channel's pace (429), or the channel is booked for longer than a post a
+    person waits for may wait: try again at `retry_at` (epoch seconds)."""
+
+    def __init__(self, message: str, retry_at: float) -> None:
+        super().__init__(message, "ratelimited")
+        self.retry_at = retry_at
+
+
+class Pace(Protocol):
+    """The channel pace SlackClient keeps (bot/adapters/store/lanes.py: Lanes)."""
+
+    def reserve(self, channel: str) -> float: ...
+    def hold(self, channel: str, seconds: float) -> float: ...
+    def posted(self, channel: str) -> None: ...
+    def now(self) -> float: ...
 
 
 def tweet_url(username: str, tweet_id: str) -> str:
@@ -148,16 +167,19 @@ def reject_view(key: str, locale: str) -> dict[str, Any]:
 class SlackClient:
     """The only code that calls slack_sdk's WebClient for the bot's own posts."""
 
-    def __init__(self, token: str, base_url: str, client: WebClient | None = None) -> None:
+    WAIT_MAX_S = 1.1  # longest a post a person waits for waits for its channel's slot (one), inside its job
+
+    def __init__(self, token: str, base_url: str, client: WebClient | None = None, pace: Pace | None = None) -> None:
         self.web = client or WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=5),
             ServerErrorRetryHandler(max_retry_count=2),
         ])
         # A new message is not idempotent: after a 5xx or a dropped connection Slack may have posted it, so
-        # only a 429 (certainly not posted) is retried here; the outbox retries the rest, looking first.
-        self.writer = WebClient(token=token, base_url=base_url, timeout=15,
-                                retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=8)])
+        # nothing retries it here. A 429 (certainly not posted) is not slept out inside the call either: the
+        # channel's pace (shared in Redis) is pushed back by Retry-After and the caller decides (see post).
+        self.writer = WebClient(token=token, base_url=base_url, timeout=15)
+        self.pace = pace
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         kwargs = fit_call(method, kwargs)  # whatever the bot sends is within Slack's size limits
@@ -167,10 +189,30 @@ class SlackClient:
                 else client.api_call(method, params=kwargs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if exc.response is not None and exc.response.status_code == 429:
+                raise self._rate_limited(method, kwargs.get("channel", ""), exc) from exc
             raise SlackError(f"Slack {method} failed: {error or exc}", error) from exc
 
+    def _rate_limited(self, method: str, channel: str, exc: SlackApiError) -> SlackRateLimited:
+        headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+        raw = headers.get("retry-after", "1")
+        try:
+            wait = max(1.0, float(raw[0] if isinstance(raw, list) else raw))
+        except ValueError:
+            wait = 1.0
+        retry_at = time.time() + wait
+        if self.pace is not None and method == "chat.postMessage" and channel:
+            retry_at = self.pace.hold(channel, wait)
+        return SlackRateLimited(f"Slack {method} rate-limited for {wait:.0f} s", retry_at)
+
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
-             thread_ts: str | None = None, metadata: dict[str, Any] | None = None) -> str:
+             thread_ts: str | None = None, metadata: dict[str, Any] | None = None, paced: bool = True) -> str:
+        """Post a message; returns its ts.
+
+        `paced` (the default, for posts a person waits for): take the channel's next slot ahead of any ticket
+        lane and wait for it when it is at most WAIT_MAX_S away; a 429 is waited out once the same way. Else,
+        or when the wait would be longer, SlackRateLimited says when to try again. A ticket lane takes its
+        slot itself and passes paced=False: it never waits."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
         if blocks:
             kwargs["blocks"] = blocks
@@ -178,7 +220,27 @@ class SlackClient:
             kwargs["thread_ts"] = thread_ts
         if metadata:
             kwargs["metadata"] = metadata
-        return str(self._call("chat.postMessage", **kwargs)["ts"])
+        for attempt in range(3):
+            if paced and self.pace is not None:
+                self._wait_for_slot(channel)
+            try:
+                ts = str(self._call("chat.postMessage", **kwargs)["ts"])
+                if self.pace is not None:
+                    self.pace.posted(channel)  # Slack counts from when the post arrived, a little after the slot
+                return ts
+            except SlackRateLimited as exc:
+                if not paced or attempt == 2 or exc.retry_at - time.time() > self.WAIT_MAX_S:
+                    raise
+                time.sleep(max(0.0, exc.retry_at - time.time()))
+        raise AssertionError("unreachable")
+
+    def _wait_for_slot(self, channel: str) -> None:
+        assert self.pace is not None
+        wait = self.pace.reserve(channel) - self.pace.now()
+        if wait > self.WAIT_MAX_S:
+            raise SlackRateLimited(f"Slack channel {channel} is booked for {wait:.1f} s", time.time() + wait)
+        if wait > 0:
+            time.sleep(wait)
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": text}

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import redis
-from rq import Queue
 
+from bot.adapters.jobqueue import JobQueue
 from bot.bench.data import departments, mention_texts, routing_yaml
 from bot.bench.stack import no_delay
-from bot.context import QUEUE, Context
+from bot.context import Context
 from bot.embedded_redis import start_redis
 from bot.flows import ingest
 from bot.routing import parse_routing
@@ -63,14 +63,15 @@ def run(tmp: Path, batch: int) -> RoundTripResult:
         settings = load_settings({
             "REDIS_URL": server.url, "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.url + "/api/",
             "X_API_URL": x.url, "X_BEARER_TOKEN": "b", "X_API_KEY": "k", "X_API_SECRET": "s",
-            "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts"})
+            "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts",
+            "SLACK_POST_INTERVAL": "0"})  # round trips, not Slack's pace: every post goes in the one flush
 
         def counted(decode: bool) -> redis.Redis:
             return redis.Redis(connection_pool=redis.ConnectionPool(
                 connection_class=CountingConnection, port=server.port, decode_responses=decode))
 
         ctx = Context(settings=settings, routing=parse_routing(routing_yaml(depts)), redis=counted(True))
-        ctx.queue = Queue(QUEUE, connection=counted(False))  # type: ignore[misc]  # RQ's connection, counted
+        ctx.queue = JobQueue(counted(False))  # RQ's connection, counted
         x.add_mention("warm up", username="warmup")
         ingest.poll(ctx, datetime.now(UTC))
         ingest.flush_outbox(ctx, datetime.now(UTC))

@@ -93,7 +93,7 @@ def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
         return _ephemeral(t(ctx.locale, "escalate_operators_only", who=_operator_list(ctx)))
     words = command.get("text", "").split()
     if words and words[0].lower() == "storm":
-        return _declare_storm(ctx, words[1:], user, command.get("response_url", ""))
+        return _declare_storm(ctx, words[1:], user, ctx.queue.seal(command.get("response_url", "")))
     try:
         req = parse(command.get("text", ""), [d.id for d in ctx.routing.departments])
     except UsageError as exc:
@@ -101,7 +101,7 @@ def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
     from bot import jobs  # jobs imports the flows
 
     ctx.queue.enqueue(jobs.escalate_tweet, req.tweet_id, req.department, req.fast, req.note, user,
-                      command.get("response_url", ""))
+                      ctx.queue.seal(command.get("response_url", "")))
     return _ephemeral(t(ctx.locale, "escalate_accepted", tweet_id=req.tweet_id))
 
 

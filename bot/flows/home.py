@@ -65,7 +65,7 @@ def sla_accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any] | None:
     from bot import jobs  # jobs imports the flows
 
     ctx.queue.enqueue(jobs.sla_summary, req.department, req.period, command.get("user_id", ""),
-                      command.get("response_url", ""))
+                      ctx.queue.seal(command.get("response_url", "")))
     return None
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime, timedelta
 
-from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, ticket_blocks, tweet_url
+from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited, ticket_blocks, tweet_url
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 
 BACKFILL = timedelta(hours=24)  # a first poll (no cursor yet) looks back this far, no further
 POLL_LEASE_S = 60  # longer than a poll takes; a dead worker's poll blocks the next ones for at most this
-POST_LEASE_S = 30  # longer than a claim batch takes to post, rate-limit waits included; a dead worker's items wait this
+POST_LEASE_S = 30  # longer than one post takes (a 429 is never waited out under it); a dead worker's item waits this
 UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
 
 
@@ -113,70 +112,126 @@ def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0) -
 
 
 def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
-    """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once.
+    """Post every stored-but-unposted ticket and follow-up to Slack, each exactly once, at Slack's pace.
 
-    The batch is read in one round trip; each item is then claimed (a short lease that also re-checks it is
-    still unposted), so several workers can flush at once and a dead worker's items wait POST_LEASE_S.
-    Tickets are posted one lane per channel, up to LANES channels at once, in order within a channel: Slack
-    limits posting per channel, so one channel's rate-limit wait (or a slow answer) holds up only its own
-    tickets. Follow-ups go after the tickets (their parent may be in this batch)."""
-    posted = 0
-    while True:
-        members = ctx.store.pending_posts(limit)
-        loaded = ctx.store.tickets_to_post([m for m in members if not m.startswith("fu:")])
-        in_storm = {i: x.storm for i, (x, _) in loaded.items() if x is not None and x.storm and not x.message_ts}
-        lanes: dict[str, list[str]] = {}
-        followups = []
-        for member in members:
-            if member.startswith("fu:"):
-                followups.append(member)
-            elif member not in in_storm:  # storm members are shown together in their storm's thread, below
-                ticket = loaded[member][0]
-                lanes.setdefault(_channel(ctx, ticket) if ticket else "", []).append(member)
-        done = sum(_in_lanes(list(lanes.values()), partial(_post_lane, ctx, now, loaded)))
-        done += _post_lane(ctx, now, loaded, followups)
-        for storm_id in dict.fromkeys(in_storm.values()):
-            done += _flush_storm(ctx, storm_id or "", [i for i, s in in_storm.items() if s == storm_id], now)
-        posted += done
-        if len(members) < limit or not done:
-            return posted  # the outbox is empty (or holds only what Slack refuses for now)
-
-
-LANES = 4  # channels posted to at once by one flush
-CLAIM_BATCH = 5  # outbox items claimed in one round trip: few, so a claim's lease outlasts its turn in the lane
-
-
-def _in_lanes(lanes: list[list[str]], post_lane: Callable[[list[str]], int]) -> list[int]:
-    """Run `post_lane` on each lane, LANES lanes at a time (inline when there is one)."""
-    if len(lanes) <= 1:
-        return [post_lane(lane) for lane in lanes]
-    with ThreadPoolExecutor(max_workers=min(LANES, len(lanes)), thread_name_prefix="post-lane") as pool:
-        return list(pool.map(post_lane, lanes))
-
-
-def _post_lane(ctx: Context, now: datetime, loaded: dict[str, tuple[Ticket | None, int]], lane: list[str]) -> int:
-    """Post a lane's items in order, claiming CLAIM_BATCH at a time. Returns how many were posted."""
-    done = 0
-    for start in range(0, len(lane), CLAIM_BATCH):
-        chunk = lane[start:start + CLAIM_BATCH]
-        for member, mine in zip(chunk, ctx.store.claim_posts(chunk, POST_LEASE_S), strict=True):
-            if mine:  # else another worker has it, or already posted it
-                done += _post_claimed(ctx, now, loaded, member)
-    return done
-
-
-def _post_claimed(ctx: Context, now: datetime, loaded: dict[str, tuple[Ticket | None, int]], member: str) -> int:
-    """Post one claimed outbox item; a Slack failure leaves it for the next flush. Returns 1 if posted."""
-    try:
-        if member.startswith("fu:"):
-            n = post_followup(ctx, member[3:], now)
+    Tickets join their channel's lane (in outbox order) and every lane is run (run_lane): what the channel's
+    pace allows now is posted here, the rest by the lane's runner, scheduled for the moment the channel frees.
+    Nothing waits for Slack inside a job, and one channel's backlog (or its Retry-After) holds up only its own
+    tickets. Follow-ups go after the tickets (their parent may be in this batch); storm members are shown
+    together in their storm's thread. Returns how many were posted here."""
+    members = ctx.store.pending_posts(limit)
+    ids = [m for m in members if not m.startswith("fu:")]
+    fresh = [m for m, laned in zip(ids, ctx.lanes.laned(ids), strict=True) if not laned]
+    loaded = {x.tweet_id: x for x in ctx.store.tickets(fresh)}
+    in_storm: dict[str, str] = {}
+    lanes: dict[str, list[tuple[str, float]]] = {}
+    order = ctx.lanes.now()
+    for n, member in enumerate(fresh):
+        ticket = loaded.get(member)
+        if ticket is None or ticket.message_ts:
+            ctx.store.done_posting(member)  # gone (retention) or posted: nothing to post
+        elif ticket.storm:
+            in_storm[member] = ticket.storm
         else:
-            n = post_ticket(ctx, member, now, *loaded[member])
+            lanes.setdefault(_channel(ctx, ticket), []).append((member, order + n * 1e-6))
+    for channel, items in lanes.items():
+        ctx.lanes.add(channel, items)
+    channels = ctx.lanes.channels()
+    if len(channels) <= 1:
+        posted = sum(run_lane(ctx, channel, now) for channel in channels)
+    else:  # each lane's posts are its own: a slow answer in one channel does not hold up the others
+        with ThreadPoolExecutor(max_workers=min(LANES, len(channels)), thread_name_prefix="post-lane") as pool:
+            posted = sum(pool.map(lambda channel: run_lane(ctx, channel, now), channels))
+    for member in (m for m in members if m.startswith("fu:")):
+        if ctx.store.claim_posts([member], POST_LEASE_S)[0]:  # else another worker has it, or posted it
+            posted += _post_followup_claimed(ctx, now, member)
+    for storm_id in dict.fromkeys(in_storm.values()):
+        posted += _flush_storm(ctx, storm_id, [i for i, s in in_storm.items() if s == storm_id], now)
+    return posted
+
+
+LANES = 4  # lanes one flush runs at once
+LANE_LEASE_S = 20  # a lane's runner holds it this long past its next run: a dead worker's lane waits this
+LANE_BATCH = 500  # most posts one run makes before it hands the lane to a fresh job (only without a pace)
+
+
+def run_lane(ctx: Context, channel: str, now: datetime, token: str = "") -> int:
+    """Post a channel's lane in order while the channel's slot is free now; then schedule the lane's next run
+    for the moment it frees (holding the lane meanwhile), or let the lane go once it is empty.
+
+    `token` is the lane's lease as its scheduled run holds it; without one the lane is taken only if free
+    (a flush: nobody runs it, or its runner died). Returns how many tickets were posted."""
+    mine = token or uuid.uuid4().hex
+    if not ctx.lanes.lease(channel, mine, LANE_LEASE_S, expected=token):
+        return 0  # its runner is posting it, or is scheduled for the channel's next slot
+    posted, at = 0, None
+    try:
+        for _ in range(LANE_BATCH):
+            member = ctx.lanes.head(channel)
+            if member is None:
+                break
+            free, when = ctx.lanes.take_if_free(channel)
+            if not free:
+                at = when
+                break
+            outcome = _post_head(ctx, channel, member, now)
+            if isinstance(outcome, float):
+                at = outcome
+                break
+            posted += outcome
+            ctx.lanes.lease(channel, mine, LANE_LEASE_S, expected=mine)
+        else:
+            at = ctx.lanes.now()
+        if at is None:
+            ctx.lanes.settle(channel)
+            ctx.lanes.release(channel, mine)
+            return posted
+        wait = max(0.0, at - ctx.lanes.now())
+        ctx.lanes.lease(channel, mine, wait + LANE_LEASE_S, expected=mine)
+        ctx.queue.enqueue_at(datetime.fromtimestamp(at, UTC), "bot.jobs.post_lane", channel, mine,
+                             job_id=f"lane-{uuid.uuid4().hex}")
+    except Exception:
+        ctx.lanes.release(channel, mine)  # the next flush takes the lane over
+        raise
+    return posted
+
+
+def _post_head(ctx: Context, channel: str, member: str, now: datetime) -> int | float:
+    """Post the lane's first item: 1 if posted, 0 if it left the lane, or the moment to try it again."""
+    if not ctx.store.claim_posts([member], POST_LEASE_S)[0]:
+        if ctx.store.outbox_since(member) is None:
+            ctx.lanes.drop(channel, member)  # posted meanwhile
+            return 0
+        return ctx.lanes.now() + 1.0  # another worker is posting it right now: look again in a second
+    ticket, attempt = ctx.store.tickets_to_post([member])[member]
+    try:
+        n = post_ticket(ctx, member, now, ticket, attempt)
+    except SlackRateLimited as exc:
+        # Not posted: the claim goes, the ticket keeps its place, the lane comes back when Slack says.
+        log.info("Slack paces %s: ticket %s waits until %.1f", channel, member, exc.retry_at)
+        ctx.store.release("post:" + member)
+        return exc.retry_at
+    except SlackError as exc:
+        # Kept in the outbox: the next flush (a poll or the sweeper) puts it in its lane again, looking first.
+        log.error("Slack post of %s failed, will retry: %s", member, exc)
+        ctx.store.count("failures", "slack_post")
+        ctx.store.release("post:" + member)
+        ctx.lanes.drop(channel, member)
+        return 0
+    if not n:
+        ctx.store.release("post:" + member)
+    ctx.lanes.drop(channel, member)
+    return n
+
+
+def _post_followup_claimed(ctx: Context, now: datetime, member: str) -> int:
+    """Post one claimed follow-up; a Slack failure leaves it for the next flush. Returns 1 if posted."""
+    try:
+        n = post_followup(ctx, member[3:], now)
         if not n:
             ctx.store.release("post:" + member)  # nothing posted (yet): free it for the next flush
         return n
     except SlackError as exc:
-        # Kept in the outbox: the next flush (a poll or the sweeper) tries again, looking first.
         log.error("Slack post of %s failed, will retry: %s", member, exc)
         ctx.store.count("failures", "slack_post")
         ctx.store.release("post:" + member)
@@ -217,12 +272,16 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | Non
     if attempt > 1:
         # A worker may have died after Slack took the post: look before posting again.
         since = (ctx.store.outbox_since(tweet_id) or now.timestamp()) - 60
-        ts = ctx.slack.find_ticket_message(channel, tweet_id, since)
+        try:
+            ts = ctx.slack.find_ticket_message(channel, tweet_id, since)
+        except SlackError as exc:
+            if exc.error not in UNPOSTABLE:
+                raise  # else nothing of ours can be there: the post below says what Slack thinks of it
     if ts is None:
         text, blocks = render(ctx, replace(ticket, state=State.OPEN))
         meta = {"event_type": TICKET_EVENT, "event_payload": {"tweet_id": tweet_id}}
         try:
-            ts = ctx.slack.post(channel, text, blocks, metadata=meta)
+            ts = ctx.slack.post(channel, text, blocks, metadata=meta, paced=False)  # its lane took the slot
         except SlackError as exc:
             if exc.error not in UNPOSTABLE or channel == ctx.routing.triage_channel:
                 raise

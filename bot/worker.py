@@ -1,0 +1,157 @@
+"""The worker class the Procfile runs (`rq worker -w bot.worker.Worker --with-scheduler`), and its scheduler.
+
+RQ's own scheduler could be orphaned: a SIGKILL (an OOM kill, a lost host) took the worker and its scheduler
+process down and left the scheduler's lock in Redis for 61 s, and a restarted worker only tried to take the
+lock again in its maintenance pass, every 10 minutes. No reminder, breach, escalation step, held reply or retry
+fired meanwhile. Here:
+
+- every worker runs a scheduler process, whether or not it got the lock at start; a scheduler without the lock
+  tries again every LOCK_RETRY_S, and the lock lives LOCK_TTL_S, renewed every tick by its holder. A killed
+  holder's lock is taken over within LOCK_TTL_S + LOCK_RETRY_S, on this host or another one;
+- a due job is moved to its queue under a per-job claim (SET NX), so two schedulers that both believe they
+  hold the lock (a paused holder whose lock expired) never enqueue the same job twice. RQ's own
+  enqueue_scheduled_jobs reads and then removes, which two callers can both do;
+- due times are read to the millisecond and the scheduler wakes when the next job is due (at most TICK_S
+  apart), so a ticket lane rescheduled for its channel's next slot runs on time, not up to two seconds late.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+from rq.scripts import acquire_or_refresh_lock
+from rq.worker import SimpleWorker
+
+from bot.adapters.jobqueue import QUEUES
+
+LOCK_TTL_S = 10
+LOCK_RETRY_S = 2.0
+TICK_S = 0.2  # longest sleep between two looks at the scheduled jobs
+HEARTBEAT_S = 1.0
+CLAIM_TTL_S = 30  # a scheduler that claimed a job and died before moving it frees it after this
+
+
+class Scheduler(RQScheduler):
+    """RQ's scheduler with a short, heartbeat-kept lock that a live worker takes over within seconds."""
+
+    _last_try = 0.0
+    _last_beat = 0.0
+
+    @property
+    def should_reacquire_locks(self) -> bool:
+        return self._queue_names != self.acquired_locks and time.monotonic() - self._last_try >= LOCK_RETRY_S
+
+    def acquire_locks(self, auto_start: bool = False) -> set[str]:
+        self._last_try = time.monotonic()
+        held = set()
+        for name in self._queue_names:
+            outcome = acquire_or_refresh_lock(self.connection, self.get_locking_key(name), self.name, LOCK_TTL_S)
+            if outcome in ("acquired", "refreshed"):
+                if outcome == "acquired":
+                    self.log.info("Scheduler %s: took the scheduler lock for %s", self.name, name)
+                held.add(name)
+        self._scheduled_job_registries = []
+        self._acquired_locks = held
+        self.lock_acquisition_time = None
+        if auto_start and (not self._process or not self._process.is_alive()):
+            self.start()
+        return held
+
+    def heartbeat(self) -> None:
+        """Renew the locks held (a lock taken over meanwhile is given up), at most once a HEARTBEAT_S."""
+        if time.monotonic() - self._last_beat < HEARTBEAT_S:
+            return
+        self._last_beat = time.monotonic()
+        kept = set()
+        for name in sorted(self._acquired_locks):
+            if acquire_or_refresh_lock(self.connection, self.get_locking_key(name), self.name, LOCK_TTL_S) != "taken":
+                kept.add(name)
+            else:
+                self.log.warning("Scheduler %s: the lock for %s was taken over", self.name, name)
+        if kept != self._acquired_locks:
+            self._acquired_locks = kept
+            self._scheduled_job_registries = []
+        self.connection.expire(self.key, LOCK_TTL_S + 60)
+
+    def enqueue_scheduled_jobs(self) -> None:
+        """Move every due job to its queue, each under its own claim: once, whoever else is trying."""
+        self._status = self.Status.WORKING
+        for name in sorted(self._acquired_locks):
+            registry = ScheduledJobRegistry(name, connection=self.connection, serializer=self.serializer)
+            queue = self._queue(name)
+            due = self.connection.zrangebyscore(registry.key, 0, time.time(), start=0, num=1000, withscores=True)
+            for raw_id, score in due:
+                job_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                claim = f"rq:escalator-claim:{job_id}:{score!r}"
+                if not self.connection.set(claim, self.name, nx=True, ex=CLAIM_TTL_S):
+                    continue  # another scheduler is moving it
+                job = queue.fetch_job(job_id)
+                with self.connection.pipeline() as pipe:
+                    if job is not None:
+                        queue._enqueue_job(job, pipeline=pipe, at_front=job.should_enqueue_at_front())
+                    registry.remove(job_id, pipeline=pipe)
+                    pipe.execute()
+        self._status = self.Status.STARTED
+
+    def _queue(self, name: str):  # type: ignore[no-untyped-def]
+        from rq import Queue
+
+        return Queue(name, connection=self.connection, serializer=self.serializer)
+
+    def _next_due_in(self) -> float:
+        soonest = None
+        for name in self._acquired_locks:
+            first = self.connection.zrange(ScheduledJobRegistry(name, connection=self.connection).key, 0, 0,
+                                           withscores=True)
+            if first and (soonest is None or first[0][1] < soonest):
+                soonest = first[0][1]
+        return TICK_S if soonest is None else min(TICK_S, max(0.0, soonest - time.time()))
+
+    def work(self) -> None:
+        self._install_signal_handlers()
+        self.register_birth()
+        while True:
+            if self._stop_requested:
+                self.stop()
+                break
+            if self.should_reacquire_locks:
+                self.acquire_locks()
+            self.heartbeat()
+            if self._acquired_locks:
+                self.enqueue_scheduled_jobs()
+                time.sleep(max(0.005, self._next_due_in()))
+            else:
+                time.sleep(TICK_S)
+
+
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker (no fork per job) whose scheduler process runs whether or not it holds the lock."""
+
+    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
+                         date_format: str = "%H:%M:%S", log_format: str = "%(asctime)s %(message)s") -> None:
+        self.scheduler = Scheduler(self.queues, connection=self.connection,
+                                   logging_level=logging_level if logging_level is not None else self.log.level,
+                                   date_format=date_format, log_format=log_format, serializer=self.serializer)
+        self.scheduler.acquire_locks()
+        if burst:
+            if self.scheduler.acquired_locks:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            return
+        self.scheduler.start()
+
+    def run_maintenance_tasks(self) -> None:
+        if self.last_cleaned_at and self.scheduler and (not self.scheduler._process
+                                                        or not self.scheduler._process.is_alive()):
+            self.scheduler.start()  # it died on its own: a new one contends for the lock again
+        self.clean_registries()
+        self.clean_group_registries()
+
+
+__all__ = ["QUEUES", "Scheduler", "Worker"]
