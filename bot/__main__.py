@@ -19,6 +19,7 @@ EXIT_CODES = """exit codes:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # Each command imports what it needs when it runs: `python -m bot check` loads no Slack, RQ or matplotlib.
     import redis
 
     from bot.routing import load_routing
@@ -49,13 +50,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.launcher import run
+    from bot.launcher import run  # the process manager and the stand-ins: only `run` loads them
 
     return run(demo=not args.no_demo, exit_after_demo=args.exit_after_demo)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.report_cli import main
+    from bot.report_cli import main  # the figures and Redis: only `report` loads them
 
     return main(args)
 
@@ -67,7 +68,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
-    from bot.socket_mode import main
+    from bot.socket_mode import main  # Bolt and Flask: only `socket` loads them
 
     return main()
 
@@ -117,7 +118,7 @@ def use_running_make_run() -> None:
     running from this checkout, whatever port it got."""
     if os.environ.get("REDIS_URL"):
         return
-    from bot.launcher import ROOT, read_dotenv, running_env
+    from bot.launcher import ROOT, read_dotenv, running_env  # only when REDIS_URL is unset
 
     if read_dotenv(ROOT / ".env").get("REDIS_URL"):
         return
@@ -127,7 +128,7 @@ def use_running_make_run() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import redis
+    import redis  # for the handlers below; after parsing, so --help stays quick
 
     if args.command in ("check", "report"):
         use_running_make_run()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.jobqueue import retry
 from bot.context import Context, get_context
-from bot.flows import ingest, relay, retention, storm
+from bot.flows import approval, buttons, escalate, home, ingest, relay, retention, storm
 
 log = logging.getLogger(__name__)
 
@@ -23,20 +21,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def job_id(*parts: str) -> str:
-    return "-".join(re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in parts)
-
-
 def poll_mentions() -> int:
     """Cron: read new mentions from X, store them, post them to Slack."""
     ctx = get_context()
     stored = ingest.poll(ctx, _now())
     ingest.flush_outbox(ctx, _now())
     return stored
-
-
-def flush_posts() -> int:
-    return ingest.flush_outbox(get_context(), _now())
 
 
 def post_lane(channel: str, token: str) -> int:
@@ -82,11 +72,6 @@ def send_reply(channel: str, ts: str) -> str:
     return relay.send(get_context(), channel, ts, _now())
 
 
-def schedule_send(ctx: Context, channel: str, ts: str, delay_s: float, tag: str = "0") -> None:
-    """A timer for a relay; each retry gets its own job id (a job must not re-schedule itself)."""
-    ctx.queue.enqueue_in(timedelta(seconds=delay_s), send_reply, channel, ts, job_id=job_id("send", channel, ts, tag))
-
-
 def sweep() -> dict[str, int]:
     """Cron: the safety net. Posts what a dead worker left unposted, sends relays whose timer was lost."""
     ctx = get_context()
@@ -97,8 +82,6 @@ def sweep() -> dict[str, int]:
 
 def escalate_tweet(tweet_id: str, department: str | None, fast: bool, note: str, user: str,
                    response_url: str) -> str:
-    from bot.flows import escalate
-
     ctx = get_context()
     answer = escalate.run(ctx, escalate.Request(tweet_id, department, fast, note), user, _now())
     if response_url := ctx.queue.unseal(response_url):
@@ -108,7 +91,7 @@ def escalate_tweet(tweet_id: str, department: str | None, fast: bool, note: str,
 
 def daily_report() -> str | None:
     """Cron (every minute): the managers' summary once a day at report.daily_at, local time."""
-    from bot.flows.summary import run_daily_report
+    from bot.flows.summary import run_daily_report  # loads matplotlib: only the worker that runs it pays
 
     return run_daily_report(get_context(), _now())
 
@@ -133,8 +116,6 @@ def _teller(ctx: Context, channel: str, user: str, response_url: str) -> Callabl
 def ticket_action(action: str, channel: str, message_ts: str, user: str, value: str,
                   response_url: str) -> str:
     """Claim, Reassign or Resolve without reply, clicked on a ticket message."""
-    from bot.flows import buttons
-
     ctx = get_context()
     return buttons.handle(ctx, action, channel, message_ts, user, value, _now(),
                           _teller(ctx, channel, user, response_url))
@@ -143,8 +124,6 @@ def ticket_action(action: str, channel: str, message_ts: str, user: str, value: 
 def approval_decision(decision: str, key: str, user: str, reason: str, channel: str,
                       response_url: str) -> str:
     """A lead's Approve (button) or Reject (modal) on a reply awaiting approval."""
-    from bot.flows import approval
-
     ctx = get_context()
     tell = _teller(ctx, channel, user, response_url)
     return approval.decide(ctx, decision, key, user, reason, _now(), tell)
@@ -152,8 +131,6 @@ def approval_decision(decision: str, key: str, user: str, reason: str, channel: 
 
 def sla_summary(department: str | None, period: str, user: str, response_url: str) -> str:
     """/sla: the summary, only for the asker (through the command's response_url)."""
-    from bot.flows import home
-
     ctx = get_context()
     text = home.sla_text(ctx, department, period, _now())
     if response_url := ctx.queue.unseal(response_url):
@@ -163,12 +140,7 @@ def sla_summary(department: str | None, period: str, user: str, response_url: st
 
 def publish_home(user: str) -> None:
     """app_home_opened: draw the App Home tab for this person."""
-    from bot.flows import home
-
     home.publish_home(get_context(), user, _now())
-
-
-BROADCAST_TIMEOUT_S = 600  # a broadcast works in slices of seconds; this only catches a hung request
 
 
 def storm_action(action: str, value: str, user: str, response_url: str = "") -> str:
@@ -191,16 +163,6 @@ def storm_action(action: str, value: str, user: str, response_url: str = "") -> 
 
 def storm_broadcast(key: str) -> str:
     return storm.broadcast(get_context(), key, _now())
-
-
-def schedule_broadcast(ctx: Context, key: str, delay_s: float) -> None:
-    """The next slice of a broadcast (or its retry after a rate limit); its own job id each time."""
-    jid = job_id("bc", key, f"{time.time() + delay_s:.3f}")
-    if delay_s <= 0:
-        ctx.queue.enqueue(storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S, job_id=jid)
-    else:
-        ctx.queue.enqueue_in(timedelta(seconds=delay_s), storm_broadcast, key, job_timeout=BROADCAST_TIMEOUT_S,
-                             job_id=jid)
 
 
 def declare_storm(department: str, topic: str, user: str, response_url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 
 from bot.settings import Settings
 
@@ -49,7 +50,5 @@ def configure_logging(settings: Settings, level: str | None = None) -> None:
 
 def exit_on_config_error(exc: BaseException) -> None:
     """A process that cannot start says why in one line and stops (no traceback for a config mistake)."""
-    import sys
-
     print(f"escalator: {exc}", file=sys.stderr, flush=True)
     sys.exit(2)

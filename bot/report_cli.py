@@ -6,10 +6,12 @@ import argparse
 import csv
 import io
 import json
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.context import get_context
 from bot.errors import BotError
 from bot.flows.report import TRIAGE, Window, day_window, load, percentile, totals
 
@@ -102,8 +104,6 @@ def as_csv(data: dict[str, Any]) -> str:
 
 
 def build(now: datetime | None = None, args: argparse.Namespace | None = None) -> dict[str, Any]:
-    from bot.context import get_context
-
     ctx = get_context()
     now = now or datetime.now(UTC)
     window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
@@ -125,10 +125,7 @@ def main(args: argparse.Namespace) -> int:
 
 def post(data: dict[str, Any]) -> int:
     """--post: the summary to the managers channel; says where it went, or one line on what to fix."""
-    import logging
-
-    from bot.context import get_context
-    from bot.flows.summary import post_summary
+    from bot.flows.summary import post_summary  # loads matplotlib: only --post pays for it
 
     ctx = get_context()
     ctx.settings.require("SLACK_BOT_TOKEN")

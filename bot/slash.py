@@ -12,8 +12,11 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot import jobs
+from bot.adapters.jobqueue import job_id
 from bot.adapters.slack import APPROVE, CLAIM, REASSIGN, REJECT, REJECT_VIEW, RESOLVE, SlackError, reject_view
 from bot.context import Context
+from bot.flows import approval, escalate, home
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +30,6 @@ def _clicked(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, st
 
 
 def register(app: App, ctx: Context) -> None:
-    from bot import jobs
-    from bot.flows import approval, escalate, home
-
     @app.command("/escalate")
     def on_escalate(ack: Ack, command: dict[str, Any]) -> None:
         ack(**escalate.accept(ctx, command))
@@ -89,4 +89,4 @@ def register(app: App, ctx: Context) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         ctx.queue.enqueue(jobs.publish_home, event["user"],
-                          job_id=jobs.job_id("home", event["user"], body.get("event_id", "")))
+                          job_id=job_id("home", event["user"], body.get("event_id", "")))

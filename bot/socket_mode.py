@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context import get_context
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
+from bot.web import build_bolt
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,6 @@ def refused(error: str) -> str:
 
 
 def main() -> int:
-    from bot.web import build_bolt
-
     try:
         ctx = get_context()
         configure_logging(ctx.settings)

@@ -9,15 +9,18 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Flask, Response, abort, request
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import Ack, App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot import jobs
+from bot import jobs, slash
+from bot.adapters.jobqueue import BROADCAST_TIMEOUT_S, job_id
 from bot.context import Context, get_context
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
+from bot.metrics import render
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
         if event_id and ctx.store.seen_event(event_id):
             log.info("Slack redelivered %s; already queued", event_id)
             return
-        ctx.queue.enqueue(jobs.handle_message, event, job_id=jobs.job_id("evt", event_id) if event_id else None,
+        ctx.queue.enqueue(jobs.handle_message, event, job_id=job_id("evt", event_id) if event_id else None,
                           retry=jobs.EVENT_RETRY)
         if event_id:
             ctx.store.mark_event(event_id)
@@ -71,9 +74,7 @@ def build_bolt(ctx: Context, socket_mode: bool = False) -> App:
         ack()
         ctx.queue.enqueue(jobs.storm_action, action["action_id"], action.get("value", ""),
                           body.get("user", {}).get("id", ""), ctx.queue.seal(body.get("response_url", "")),
-                          job_timeout=jobs.BROADCAST_TIMEOUT_S)
-
-    from bot import slash  # noqa: PLC0415 - commands register on the app
+                          job_timeout=BROADCAST_TIMEOUT_S)
 
     slash.register(app, ctx)
     return app
@@ -141,10 +142,6 @@ def create_app() -> Flask:
 
     @flask.get("/metrics")
     def metrics() -> Response:
-        from prometheus_client import CONTENT_TYPE_LATEST
-
-        from bot.metrics import render
-
         try:
             return Response(render(ctx), mimetype=CONTENT_TYPE_LATEST)
         except Exception as exc:  # noqa: BLE001 - Redis down: say so, don't 500 with a traceback

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 
+from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 from rq.scripts import acquire_or_refresh_lock
@@ -96,8 +97,6 @@ class Scheduler(RQScheduler):
         self._status = self.Status.STARTED
 
     def _queue(self, name: str):  # type: ignore[no-untyped-def]
-        from rq import Queue
-
         return Queue(name, connection=self.connection, serializer=self.serializer)
 
     def _next_due_in(self) -> float:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.adapters.store import Relay
-from bot.flows import ingest, relay, storm
+from bot.flows import ingest, relay, storm, ticket_message
 from tests.harness import make_context
 
 ACCOUNT = "escalator_kr"
@@ -296,7 +296,7 @@ def test_a_worker_dying_after_slack_took_the_post_posts_nothing_twice(ctx, slack
     t0 = now()
     ingest.poll(ctx, t0)
     ctx.store.post_attempt(tweet_id)  # the first attempt ...
-    text, blocks = ingest.render(ctx, ctx.store.ticket(tweet_id))
+    text, blocks = ticket_message.render(ctx, ctx.store.ticket(tweet_id))
     ctx.slack.post("C0IPHONE", text, blocks, metadata={"event_type": "escalator_ticket",
                                                         "event_payload": {"tweet_id": tweet_id}})
     # ... reached Slack, and the worker died before recording it. The sweeper comes by:

@@ -14,14 +14,19 @@ Every enqueue goes through `JobQueue` (ctx.queue), which decides in one place:
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
-from collections.abc import Callable, Iterable
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 
 PEOPLE = "escalator"  # the name the single queue had: jobs and timers already scheduled there keep running
@@ -54,6 +59,25 @@ def cancel_waiting(queue: Queue, job_ids: Iterable[str]) -> int:
             job.delete()
             removed += 1
     return removed
+
+
+# A transaction on the queue's Redis: jobs it schedules and store writes given it land in one MULTI/EXEC.
+Transaction = Pipeline
+
+# Jobs by dotted path: flows enqueue them without importing bot.jobs (which imports the flows).
+SEND_REPLY = "bot.jobs.send_reply"
+STORM_BROADCAST = "bot.jobs.storm_broadcast"
+POST_LANE = "bot.jobs.post_lane"
+ESCALATE_TWEET = "bot.jobs.escalate_tweet"
+DECLARE_STORM = "bot.jobs.declare_storm"
+SLA_SUMMARY = "bot.jobs.sla_summary"
+TIMER_JOBS = "bot.jobs_timers"  # + ".remind", ".breach", ".escalate"
+BROADCAST_TIMEOUT_S = 600  # a broadcast works in slices of seconds; this only catches a hung request
+
+
+def job_id(*parts: str) -> str:
+    """A deterministic job id from its parts (RQ allows letters, digits, "_" and "-")."""
+    return "-".join(re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in parts)
 
 
 def job_name(func: Callable[..., Any] | str) -> str:
@@ -104,6 +128,26 @@ class JobQueue(ExactQueue):
         queue = self._route(func, kwargs)
         return Queue.enqueue_in(queue, time_delta, func, *args, **kwargs)
 
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One MULTI/EXEC for the jobs scheduled and the store writes made with it; nothing is sent on error."""
+        pipe = self.connection.pipeline(transaction=True)
+        yield pipe
+        pipe.execute()
+
+    def schedule_send(self, channel: str, ts: str, delay_s: float, tag: str = "0") -> None:
+        """A timer for a relay; each retry gets its own job id (a job must not re-schedule itself)."""
+        self.enqueue_in(timedelta(seconds=delay_s), SEND_REPLY, channel, ts, job_id=job_id("send", channel, ts, tag))
+
+    def schedule_broadcast(self, key: str, delay_s: float) -> None:
+        """The next slice of a broadcast (or its retry after a rate limit); its own job id each time."""
+        jid = job_id("bc", key, f"{time.time() + delay_s:.3f}")
+        if delay_s <= 0:
+            self.enqueue(STORM_BROADCAST, key, job_timeout=BROADCAST_TIMEOUT_S, job_id=jid)
+        else:
+            self.enqueue_in(timedelta(seconds=delay_s), STORM_BROADCAST, key, job_timeout=BROADCAST_TIMEOUT_S,
+                            job_id=jid)
+
     def waiting(self) -> dict[str, int]:
         """Jobs ready to run, by queue."""
         return {PEOPLE: len(self), BULK: len(self.bulk)}
@@ -131,11 +175,6 @@ def current_worker_name() -> str:
     """The RQ worker running the current job (outside a job: this process), to record who claimed a send.
 
     A pid is added: a restarted worker may come back under the same name, and must not inherit a dead claim."""
-    import os
-    import socket
-
-    from rq import get_current_job
-
     job = get_current_job()
     name = job.worker_name if job is not None and job.worker_name else socket.gethostname()
     return f"{name}:{os.getpid()}"

@@ -84,7 +84,7 @@ def check_holiday_country(code: str) -> str:
 
 @lru_cache(maxsize=1)
 def _country_codes() -> frozenset[str]:
-    from holidays.registry import COUNTRIES
+    from holidays.registry import COUNTRIES  # a large table: read on first use, not at import
 
     return frozenset(entry[1] for entry in COUNTRIES.values())
 

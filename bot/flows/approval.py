@@ -22,7 +22,9 @@ from bot.domain.relays import Relay, RelayEvent, RelayState, sources
 from bot.domain.relays import transition as relay_transition
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Ticket, transition
-from bot.flows import buttons, people
+from bot.flows import people
+from bot.flows.relay_send import send
+from bot.flows.ticket_message import show
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ def ask(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, use
                                      thread_ts=thread_ts)
     if not ctx.store.add_relay(relay, ticket=lambda tk: transition(tk, Event.APPROVAL_ASKED, now)):
         return "duplicate"
-    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
+    show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     return "awaiting-approval"
 
 
@@ -97,7 +99,7 @@ def cancelled(ctx: Context, relay: Relay, now: datetime) -> str:
         return "already-decided"
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is not None:
-        buttons.show(ctx, ticket)
+        show(ctx, ticket)
     _close_request(ctx, done, ticket, t(ctx.locale, "approval_cancelled"))
     return "cancelled"
 
@@ -147,8 +149,6 @@ def _close_request(ctx: Context, relay: Relay, ticket: Ticket | None, decided: s
 def _approve(ctx: Context, relay: Relay, ticket: Ticket, user: str, now: datetime, tell: Tell) -> str:
     """Approved: the text is frozen (an edit now goes back to a lead) and sent at once. Only one decision wins:
     the compare-and-set from awaiting."""
-    from bot.flows import relay as relay_flow  # relay imports this module
-
     approved = ctx.store.change_relay(
         relay.channel, relay.ts, sources(RelayEvent.APPROVED),
         lambda r: {"state": relay_transition(r.status, RelayEvent.APPROVED).value, "send_at": now.timestamp(),
@@ -158,10 +158,10 @@ def _approve(ctx: Context, relay: Relay, ticket: Ticket, user: str, now: datetim
         current = ctx.store.relay(relay.channel, relay.ts)
         tell(t(ctx.locale, "approval_done", state=current.state if current else "gone"))
         return "already-decided"
-    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
+    show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     # The request keeps "approved by"; the send adds its own ✅ note.
     _close_request(ctx, approved, ticket, t(ctx.locale, "approval_approved", user=user), notice_ts=relay.notice_ts)
-    return relay_flow.send(ctx, relay.channel, relay.ts, now)
+    return send(ctx, relay.channel, relay.ts, now)
 
 
 def _reject(ctx: Context, relay: Relay, ticket: Ticket, user: str, reason: str, now: datetime,
@@ -174,7 +174,7 @@ def _reject(ctx: Context, relay: Relay, ticket: Ticket, user: str, reason: str, 
         current = ctx.store.relay(relay.channel, relay.ts)
         tell(t(ctx.locale, "approval_done", state=current.state if current else "gone"))
         return "already-decided"
-    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
+    show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     _close_request(ctx, relay, ticket, t(ctx.locale, "approval_rejected_note", user=user))
     quoted = escape_slack(reason.strip()).replace("\n", "\n>")
     ctx.slack.post(relay.channel, t(ctx.locale, "approval_rejected", author=relay.user, user=user,

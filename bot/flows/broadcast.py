@@ -19,7 +19,7 @@ from bot.domain.relays import distinct_form
 from bot.domain.text import escape_slack, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import people, timers
-from bot.flows.relay import may_answer
+from bot.flows.people import may_answer
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -146,9 +146,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             return "stopped"  # the Stop button; its own note shows the count
         if time.monotonic() - started > SLICE_S:
             # Hand the worker back (replies and polls are waiting behind us) and go on in a new job.
-            from bot import jobs
-
-            jobs.schedule_broadcast(ctx, key, pace)
+            ctx.queue.schedule_broadcast(key, pace)
             _progress(ctx, bc, key, sent, total)
             return "continuing"
         if pace:  # also across slices and the sweeper's resumptions: the last send is in Redis
@@ -160,16 +158,12 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
         try:
             tweet_id = _reply_once(ctx, member, text, tried)
         except XRateLimited as exc:
-            from bot import jobs
-
             wait = max(1.0, (exc.reset_at or time.time() + 60) - time.time() + 1)
-            jobs.schedule_broadcast(ctx, key, wait)
+            ctx.queue.schedule_broadcast(key, wait)
             _progress(ctx, bc, key, sent, total, paused=True)
             return "rate-limited"
         except XUnavailable:
-            from bot import jobs
-
-            jobs.schedule_broadcast(ctx, key, 30)
+            ctx.queue.schedule_broadcast(key, 30)
             return "retrying"
         except (XError, DuplicateContent) as exc:
             ctx.store.broadcast_mark(key, member.tweet_id, f"failed:{exc}")

@@ -25,7 +25,8 @@ from bot.context import Context
 from bot.domain.text import escape_slack, slack_to_plain, truncate_for_slack
 from bot.domain.tickets import REPLY_IN_FLIGHT, Event, InvalidTransition, Ticket, transition
 from bot.errors import BotError, UnknownDepartment
-from bot.flows import ingest, people, timers
+from bot.flows import people, timers
+from bot.flows.ticket_message import render, show
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,6 @@ Tell = Callable[[str], None]
 
 class TicketBusy(BotError):
     """Another button on the same ticket is being handled; RQ retries this one in a moment."""
-
-
-def show(ctx: Context, ticket: Ticket) -> None:
-    """Re-draw the ticket's Slack message for its current state. A failure only costs the picture: logged."""
-    if not ticket.channel or not ticket.message_ts:
-        return
-    text, blocks = ingest.render(ctx, ticket)
-    try:
-        ctx.slack.update(ticket.channel, ticket.message_ts, text, blocks)
-    except SlackError as exc:
-        log.warning("could not update ticket %s's message: %s", ticket.tweet_id, exc)
 
 
 def may_act(ctx: Context, ticket: Ticket, user: str) -> bool:
@@ -167,7 +157,7 @@ def _post_moved(ctx: Context, moved: Ticket, old_ts: str, now: datetime) -> str:
         found = ctx.slack.find_ticket_message(channel, moved.tweet_id, now.timestamp() - 600)
         if found and found != old_ts:
             return found
-    text, blocks = ingest.render(ctx, moved)
+    text, blocks = render(ctx, moved)
     meta = {"event_type": TICKET_EVENT, "event_payload": {"tweet_id": moved.tweet_id}}
     try:
         return ctx.slack.post(channel, text, blocks, metadata=meta)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from bot.adapters.jobqueue import DECLARE_STORM, ESCALATE_TWEET
 from bot.adapters.slack import SlackError
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
@@ -98,9 +99,7 @@ def accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
         req = parse(command.get("text", ""), [d.id for d in ctx.routing.departments])
     except UsageError as exc:
         return _ephemeral(exc.text(ctx.locale))
-    from bot import jobs  # jobs imports the flows
-
-    ctx.queue.enqueue(jobs.escalate_tweet, req.tweet_id, req.department, req.fast, req.note, user,
+    ctx.queue.enqueue(ESCALATE_TWEET, req.tweet_id, req.department, req.fast, req.note, user,
                       ctx.queue.seal(command.get("response_url", "")))
     return _ephemeral(t(ctx.locale, "escalate_accepted", tweet_id=req.tweet_id))
 
@@ -112,9 +111,7 @@ def _declare_storm(ctx: Context, words: list[str], user: str, response_url: str)
     known = [d.id for d in ctx.routing.departments] + ["triage"]
     if not words or words[0] not in known:
         return _ephemeral(t(ctx.locale, "storm_usage", known=known_list(known)))
-    from bot import jobs
-
-    ctx.queue.enqueue(jobs.declare_storm, words[0], " ".join(words[1:]), user, response_url)
+    ctx.queue.enqueue(DECLARE_STORM, words[0], " ".join(words[1:]), user, response_url)
     return _ephemeral(t(ctx.locale, "storm_declaring", department=words[0]))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.adapters.jobqueue import SLA_SUMMARY
 from bot.adapters.slack import STATE_ICONS, SlackError, local_time
 from bot.context import Context
 from bot.domain.text import escape_slack, format_duration, truncate_for_slack
@@ -62,9 +63,7 @@ def sla_accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any] | None:
             t(ctx.locale, "unknown_department", name=escape_slack(word),
               known=", ".join(f"`{k}`" for k in [*known, TRIAGE])) + "\n" + t(ctx.locale, "sla_usage")
         return {"response_type": "ephemeral", "text": text}
-    from bot import jobs  # jobs imports the flows
-
-    ctx.queue.enqueue(jobs.sla_summary, req.department, req.period, command.get("user_id", ""),
+    ctx.queue.enqueue(SLA_SUMMARY, req.department, req.period, command.get("user_id", ""),
                       ctx.queue.seal(command.get("response_url", "")))
     return None
 

@@ -8,12 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited, ticket_blocks, tweet_url
+from bot.adapters.jobqueue import POST_LANE
+from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited, tweet_url
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
 from bot.flows import storm, timers
+from bot.flows.ticket_message import render, show
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -188,7 +190,7 @@ def run_lane(ctx: Context, channel: str, now: datetime, token: str = "") -> int:
             return posted
         wait = max(0.0, at - ctx.lanes.now())
         ctx.lanes.lease(channel, mine, wait + LANE_LEASE_S, expected=mine)
-        ctx.queue.enqueue_at(datetime.fromtimestamp(at, UTC), "bot.jobs.post_lane", channel, mine,
+        ctx.queue.enqueue_at(datetime.fromtimestamp(at, UTC), POST_LANE, channel, mine,
                              job_id=f"lane-{uuid.uuid4().hex}")
     except Exception:
         ctx.lanes.release(channel, mine)  # the next flush takes the lane over
@@ -257,11 +259,6 @@ def _channel(ctx: Context, ticket: Ticket) -> str:
     return ctx.routing.channel_for(dept)
 
 
-def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
-    return ticket_blocks(ticket, ctx.department_name(ticket.department), ctx.routing.timezone, ctx.locale,
-                         departments=[(d.id, d.name) for d in ctx.routing.departments])
-
-
 def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | None, attempt: int) -> int:
     """Post one ticket; `attempt` above 1 means look in the channel first (a worker may have died)."""
     if ticket is None or ticket.message_ts:
@@ -290,10 +287,9 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | Non
             warn = f"⚠️ <#{_channel(ctx, ticket)}>: {exc.error}"
             ts = ctx.slack.post(channel, f"{warn}\n{text}", blocks, metadata=meta)
     ticket = transition(ticket, Event.POSTED, now, channel=channel, ts=ts)
-    pipe = ctx.queue.connection.pipeline(transaction=True)  # the first SLA timer and the record, one MULTI
-    timers.on_posted(ctx, ticket, now, pipe)
-    ctx.store.mark_posted(ticket, pipe)
-    pipe.execute()
+    with ctx.queue.transaction() as tx:  # the first SLA timer and the record, one MULTI
+        timers.on_posted(ctx, ticket, now, tx)
+        ctx.store.mark_posted(ticket, tx)
     return 1
 
 
@@ -319,8 +315,6 @@ def post_followup(ctx: Context, tweet_id: str, now: datetime) -> int:
     if reopened != parent:
         timers.on_reopened(ctx, reopened, now)
         ctx.store.save(reopened)
-        from bot.flows import buttons  # buttons imports this module
-
-        buttons.show(ctx, reopened)  # the message shows it open again
+        show(ctx, reopened)  # the message shows it open again
     ctx.store.done_posting("fu:" + tweet_id)
     return 1

@@ -11,6 +11,14 @@ from bot.context import Context
 log = logging.getLogger(__name__)
 
 
+def may_answer(ctx: Context, department_id: str | None, channel: str, user: str) -> bool:
+    """Who may answer on X for a department: its `staff` list, or without one anyone in the channel."""
+    dept = ctx.routing.department(department_id) if department_id and department_id != "triage" else None
+    if dept is not None and dept.staff is not None:
+        return user in dept.staff
+    return ctx.slack.is_member(channel, user)
+
+
 def is_among(ctx: Context, user: str, ids: Iterable[str] | None) -> bool:
     """Whether user is one of ids, directly or as a member of a listed user group (asked of Slack)."""
     listed = set(ids or ())

@@ -17,8 +17,10 @@ from bot.domain.relays import Relay, RelayEvent, RelayState, sources
 from bot.domain.relays import transition as relay_transition
 from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
-from bot.flows import approval, buttons
+from bot.flows import approval, storm
+from bot.flows.people import may_answer
 from bot.flows.relay_send import find_on_x, record_sent, recover, send, tweet_link
+from bot.flows.ticket_message import show
 from bot.messages import t
 
 __all__ = ["may_answer", "on_delete", "on_edit", "on_reply", "recover", "send"]
@@ -26,14 +28,6 @@ __all__ = ["may_answer", "on_delete", "on_edit", "on_reply", "recover", "send"]
 log = logging.getLogger(__name__)
 
 MEASURABLE_CHARS = 2000
-
-
-def may_answer(ctx: Context, department_id: str | None, channel: str, user: str) -> bool:
-    """Who may answer on X for a department: its `staff` list, or without one anyone in the channel."""
-    dept = ctx.routing.department(department_id) if department_id and department_id != "triage" else None
-    if dept is not None and dept.staff is not None:
-        return user in dept.staff
-    return ctx.slack.is_member(channel, user)
 
 
 def _refusal(ctx: Context, text: str) -> tuple[str, str | None]:
@@ -54,8 +48,6 @@ def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, tex
     """A person wrote in a ticket's thread. Returns what happened, for logs and tests."""
     ticket_id = ctx.store.ticket_for_thread(channel, thread_ts)
     if ticket_id and ticket_id.startswith("storm:"):
-        from bot.flows import storm
-
         return storm.on_reply(ctx, ticket_id[6:], channel, thread_ts, ts, user, text, now)
     if ticket_id and ticket_id.startswith("moved:"):
         moved = ctx.store.ticket(ticket_id[6:])
@@ -100,12 +92,10 @@ def _queue(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, 
         return "duplicate"
     if hold <= 0:
         return send(ctx, channel, ts, now)
-    buttons.show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
+    show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     notice = ctx.slack.post(channel, t(ctx.locale, "pending", seconds=int(hold)), thread_ts=thread_ts)
     ctx.store.change_relay(channel, ts, {s.value for s in RelayState}, lambda r: {"notice_ts": notice})
-    from bot import jobs  # jobs imports flows; the scheduler needs the function object
-
-    jobs.schedule_send(ctx, channel, ts, hold)
+    ctx.queue.schedule_send(channel, ts, hold)
     return "pending"
 
 
@@ -165,7 +155,7 @@ def _back_to_lead(ctx: Context, relay: Relay, plain: str, now: datetime) -> str:
     ctx.slack.post(relay.channel, t(ctx.locale, "edit_after_approval"), thread_ts=_thread(ctx, relay))
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is not None:
-        buttons.show(ctx, ticket)
+        show(ctx, ticket)
         approval.ask_again(ctx, changed, ticket)
     return "back-to-lead"
 
@@ -193,7 +183,7 @@ def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime
         if cancelled is not None:
             ticket = ctx.store.ticket(relay.ticket)
             if ticket:
-                buttons.show(ctx, ticket)
+                show(ctx, ticket)
             if cancelled.notice_ts:
                 ctx.slack.update(channel, cancelled.notice_ts, t(ctx.locale, "cancelled"))
             return "cancelled"

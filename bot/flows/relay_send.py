@@ -24,7 +24,8 @@ from bot.domain.relays import Relay, RelayEvent, RelayState, distinct_form, sour
 from bot.domain.relays import transition as relay_transition
 from bot.domain.text import escape_slack, tweet_length
 from bot.domain.tickets import Event, Ticket, transition
-from bot.flows import buttons, timers
+from bot.flows import timers
+from bot.flows.ticket_message import show
 from bot.messages import t
 from bot.metrics import RELAY_BUCKETS
 
@@ -153,7 +154,7 @@ def _fail(ctx: Context, relay: Relay, detail: str, note: str, thread_ts: str, no
     if failed is not None:
         ticket = ctx.store.ticket(relay.ticket)
         if ticket is not None:
-            buttons.show(ctx, ticket)
+            show(ctx, ticket)
         if note:
             ctx.slack.post(relay.channel, note, thread_ts=thread_ts)
     return "failed"
@@ -174,7 +175,7 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     ctx.store.observe("relay_latency_seconds", max(0.0, now.timestamp() - float(relay.ts)), RELAY_BUCKETS)
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is not None:
-        buttons.show(ctx, ticket)
+        show(ctx, ticket)
         timers.on_answered(ctx, ticket, now)
     url = tweet_link(ctx, tweet_id)
     if deleted:
@@ -196,15 +197,13 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
 
 
 def _retry_later(ctx: Context, relay: Relay, delay: float, now: datetime, maybe_sent: bool) -> str:
-    from bot import jobs  # jobs imports this module
-
     send_at = now.timestamp() + delay
     moved = ctx.store.change_relay(
         relay.channel, relay.ts, sources(RelayEvent.RETRY),
         lambda r: {"state": relay_transition(r.status, RelayEvent.RETRY).value, "send_at": send_at,
                    "maybe_sent": "1" if maybe_sent or r.maybe_sent else ""})
     if moved is not None:
-        jobs.schedule_send(ctx, relay.channel, relay.ts, delay, tag=str(int(send_at)))
+        ctx.queue.schedule_send(relay.channel, relay.ts, delay, tag=str(int(send_at)))
     return "retrying"
 
 

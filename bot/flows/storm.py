@@ -37,7 +37,7 @@ from bot.flows.broadcast import (
     refuse,
     stop,
 )
-from bot.flows.relay import may_answer
+from bot.flows.people import may_answer
 from bot.messages import t
 
 __all__ = ["broadcast", "broadcast_text", "cancel", "confirm", "declare", "declare_by", "detect", "end", "end_by",
@@ -127,11 +127,10 @@ def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: da
                     "event_payload": {"tweet_ids": ",".join(x.tweet_id for x in new)}}
             ctx.slack.post(channel, storm_lines(new), thread_ts=header_ts, metadata=meta)
         posted = [transition(x, Event.POSTED, now, channel=channel, ts=header_ts) for x in batch]
-        pipe = ctx.queue.connection.pipeline(transaction=True)  # their first SLA timers and the record, one MULTI
-        for x in posted:
-            timers.on_posted(ctx, x, now, pipe)
-        ctx.store.mark_storm_posted(posted, pipe)
-        pipe.execute()
+        with ctx.queue.transaction() as tx:  # their first SLA timers and the record, one MULTI
+            for x in posted:
+                timers.on_posted(ctx, x, now, tx)
+            ctx.store.mark_storm_posted(posted, tx)
     ctx.store.update_storm(storm_id, lines_tried="")  # all recorded: the next flush need not look
     text, blocks = _header(ctx, storm, len(members))
     ctx.slack.update(channel, header_ts, text, blocks)

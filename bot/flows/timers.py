@@ -27,15 +27,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from redis.client import Pipeline
-
-from bot.adapters.jobqueue import cancel_waiting, retry
+from bot.adapters.jobqueue import TIMER_JOBS, Transaction, cancel_waiting, job_id, retry
 from bot.adapters.slack import local_time, tweet_url
 from bot.context import Context
 from bot.domain.calendar import next_open_instant
 from bot.domain.durations import format_duration
 from bot.domain.sla import Clock, Policy
 from bot.domain.tickets import Event, State, Ticket, transition
+from bot.flows.ticket_message import render
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -59,8 +58,6 @@ def due_key(due: datetime) -> str:
 
 
 def timer_job_id(kind: str, tweet_id: str, index: int, due: datetime, *extra: str) -> str:
-    from bot.jobs import job_id  # jobs imports the flows
-
     return job_id(kind, tweet_id, str(index), due_key(due), *extra)
 
 
@@ -98,23 +95,18 @@ def _after(timers: list[Timer], kind: str, index: int) -> Timer | None:
     return next((x for x in timers if (_ORDER[x.kind], x.index) > (_ORDER[kind], index)), None)
 
 
-def _enqueue(ctx: Context, tweet_id: str, due: datetime, timer: Timer, pipeline: Pipeline | None = None) -> None:
-    from bot import jobs_timers  # the scheduler needs the job functions; they import this module
-
-    ctx.queue.enqueue_at(_ceil_second(timer.at), getattr(jobs_timers, timer.kind), tweet_id, due_key(due),
+def _enqueue(ctx: Context, tweet_id: str, due: datetime, timer: Timer, pipeline: Transaction | None = None) -> None:
+    ctx.queue.enqueue_at(_ceil_second(timer.at), f"{TIMER_JOBS}.{timer.kind}", tweet_id, due_key(due),
                          timer.index, retry=RETRY, pipeline=pipeline,
                          job_id=timer_job_id(timer.kind, tweet_id, timer.index, due))
 
 
 def _schedule(ctx: Context, ticket: Ticket, start: datetime, next_response: bool, now: datetime,
-              pipeline: Pipeline | None) -> None:
+              pipeline: Transaction | None) -> None:
     """Start a clock: its first timer only. Each timer job schedules the next one when it runs (see _chain)."""
     policy = clock_policy(ctx.routing.policy(ticket.policy), next_response)
     first = plan(ctx.clock, policy, start, ticket.due_at, now)[0]  # the breach, at least
-    pipe = pipeline if pipeline is not None else ctx.queue.connection.pipeline()
-    _enqueue(ctx, ticket.tweet_id, ticket.due_at, first, pipe)
-    if pipeline is None:
-        pipe.execute()
+    _enqueue(ctx, ticket.tweet_id, ticket.due_at, first, pipeline)  # without one, RQ writes it in one round trip
     log.debug("SLA clock started for ticket %s (%s, due %s)", ticket.tweet_id, policy.name, ticket.due_at)
 
 
@@ -138,7 +130,7 @@ def _chain(ctx: Context, ticket: Ticket, kind: str, index: int, now: datetime) -
         raise
 
 
-def on_posted(ctx: Context, ticket: Ticket, now: datetime, pipeline: Pipeline | None = None) -> None:
+def on_posted(ctx: Context, ticket: Ticket, now: datetime, pipeline: Transaction | None = None) -> None:
     """The ticket is in Slack: start its first-response clock (from the tweet, or from the escalation).
 
     With `pipeline`, the timer is written with the caller's other commands (one round trip, one MULTI)."""
@@ -229,9 +221,7 @@ def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, 
     if hours is not None and (opens := next_open_instant(hours, ctx.clock.tz, now)) > now:
         if opens >= due:
             return "past-due"
-        from bot import jobs_timers
-
-        ctx.queue.enqueue_at(_ceil_second(opens), jobs_timers.remind, tweet_id, due_at, index, deferred=True,
+        ctx.queue.enqueue_at(_ceil_second(opens), f"{TIMER_JOBS}.{REMIND}", tweet_id, due_at, index, deferred=True,
                              retry=RETRY, job_id=timer_job_id(REMIND, tweet_id, index, due, "deferred"))
         return "deferred"
     left = format_duration(ctx.clock.business_elapsed(policy, now, due))
@@ -264,9 +254,7 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
                      due=local_time(due, tz), policy=ticket.policy, username=ticket.author.username,
                      url=tweet_url(ticket.author.username, tweet_id))),
     ]
-    from bot.flows import ingest  # ingest imports this module
-
-    text, blocks = ingest.render(ctx, flagged)
+    text, blocks = render(ctx, flagged)
     ctx.slack.update(ticket.channel or "", ticket.message_ts or "", text, blocks)
     log.warning("SLA breached: ticket %s (%s, due %s)", tweet_id, ticket.department or "triage", due_at)
     return "breached" if any(posts) else "duplicate"

@@ -1,0 +1,28 @@
+"""The ticket's Slack message: drawn from the ticket (render) and re-drawn in place when it changes (show)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.adapters.slack import SlackError, ticket_blocks
+from bot.context import Context
+from bot.domain.tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+
+def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
+    """The message's fallback text and blocks for the ticket's current state."""
+    return ticket_blocks(ticket, ctx.department_name(ticket.department), ctx.routing.timezone, ctx.locale,
+                         departments=[(d.id, d.name) for d in ctx.routing.departments])
+
+
+def show(ctx: Context, ticket: Ticket) -> None:
+    """Re-draw the ticket's Slack message for its current state. A failure only costs the picture: logged."""
+    if not ticket.channel or not ticket.message_ts:
+        return
+    text, blocks = render(ctx, ticket)
+    try:
+        ctx.slack.update(ticket.channel, ticket.message_ts, text, blocks)
+    except SlackError as exc:
+        log.warning("could not update ticket %s's message: %s", ticket.tweet_id, exc)
