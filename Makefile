@@ -54,8 +54,8 @@ bench: $(STAMP) redis-server
 	$(PY) -m bot bench $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests
-	$(VENV)/bin/mypy bot
+	$(VENV)/bin/ruff check bot sandbox bench tests
+	$(VENV)/bin/mypy bot sandbox bench
 
 check: $(STAMP)
 	@$(PY) -m bot check $(ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -49,7 +50,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed or found else 0
 
 
+def needs_checkout(command: str, package: str) -> bool:
+    """`run` and `bench` live in a checkout (the Procfile, the stand-ins, the bench), not in the wheel."""
+    if importlib.util.find_spec(package) is not None:
+        return False
+    print(f"escalator: `python -m bot {command}` needs a checkout of the repository (git clone, then make {command})",
+          file=sys.stderr)
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if needs_checkout("run", "sandbox"):
+        return 2
     from bot.launcher import run  # the process manager and the stand-ins: only `run` loads them
 
     return run(demo=not args.no_demo, exit_after_demo=args.exit_after_demo)
@@ -62,7 +74,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import main
+    if needs_checkout("bench", "bench"):
+        return 2
+    from bench import main  # dev-only: a checkout's package, not the wheel's
 
     return main(args)
 

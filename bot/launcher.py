@@ -13,16 +13,12 @@ import redis
 
 from bot.embedded_redis import RedisProcess, RedisStartError, port_is_free, start_redis
 from bot.errors import BotError
+from bot.logs import say
 from bot.routing import load_routing
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN",
                "X_ACCESS_TOKEN_SECRET")
-SANDBOX_ENV = {
-    "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": "sandbox-signing-secret",
-    "X_BEARER_TOKEN": "sandbox-bearer", "X_API_KEY": "sandbox-key", "X_API_SECRET": "sandbox-secret",
-    "X_ACCESS_TOKEN": "sandbox-access", "X_ACCESS_TOKEN_SECRET": "sandbox-access-secret",
-}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -48,15 +44,10 @@ def procfile(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
-def say(text: str) -> None:
-    print(f"\033[1;36m▶ escalator\033[0m | {text}", flush=True)
-
-
 RUN_FILE = ROOT / "data" / "run.json"
 # What a running sandbox `make run` tells the CLI (`make report`, `make check`) so it finds the same Redis and
 # stand-ins by itself. No secret goes here: the sandbox's tokens are the stand-ins' own.
 RUN_FILE_KEYS = ("REDIS_URL", "ROUTING_FILE")
-SANDBOX_RUN_FILE_KEYS = ("SLACK_API_URL", "X_API_URL", *SANDBOX_ENV)
 
 
 def _redis_reachable(url: str) -> bool:
@@ -88,8 +79,9 @@ def ensure_redis(env: dict[str, str], fresh: bool) -> RedisProcess | None:
     return proc
 
 
-def write_run_file(env: dict[str, str], sandbox: bool) -> None:
-    keys = RUN_FILE_KEYS + (SANDBOX_RUN_FILE_KEYS if sandbox else ())
+def write_run_file(env: dict[str, str], more_keys: tuple[str, ...] = ()) -> None:
+    """What the CLI needs to find this run; more_keys: the stand-ins' URLs and tokens on a sandbox run."""
+    keys = RUN_FILE_KEYS + more_keys
     RUN_FILE.parent.mkdir(parents=True, exist_ok=True)
     RUN_FILE.write_text(json.dumps({"pid": os.getpid(), "env": {k: env[k] for k in keys if k in env}}),
                         encoding="utf-8")
@@ -124,7 +116,7 @@ def run(demo: bool = True, exit_after_demo: bool = False) -> int:
 
 
 def _run(demo: bool, exit_after_demo: bool) -> int:
-    from honcho.manager import Manager
+    from honcho.manager import Manager  # the process manager: only `run` needs it
     from honcho.printer import Printer
 
     env = {**read_dotenv(ROOT / ".env"), **os.environ}
@@ -135,10 +127,12 @@ def _run(demo: bool, exit_after_demo: bool) -> int:
     redis_proc = ensure_redis(env, fresh=sandbox)
     standins = None
     playground = None
+    run_file_keys: tuple[str, ...] = ()
     try:
         if sandbox:
-            from bot.sandbox.demo import start_standins
-            from bot.sandbox.playground import start_playground
+            # dev-only packages (a checkout's, not the wheel's): `python -m bot run` checked they are here
+            from sandbox.demo import SANDBOX_ENV, start_standins
+            from sandbox.playground import start_playground
 
             standins = start_standins(env, events_url=f"http://127.0.0.1:{env['PORT']}/slack/events")
             env.setdefault("LOG_LEVEL", "WARNING")  # let the story be read; LOG_LEVEL=INFO shows every job
@@ -147,15 +141,16 @@ def _run(demo: bool, exit_after_demo: bool) -> int:
             playground = start_playground(standins.slack, standins.x, load_routing(env["ROUTING_FILE"]),
                                           int(env.get("PLAYGROUND_PORT") or 8300))
             env["PLAYGROUND_URL"] = playground.url
+            run_file_keys = ("SLACK_API_URL", "X_API_URL", *SANDBOX_ENV)
             say(f"playground: open {playground.url}/ in a browser to tweet as a customer and act in Slack")
         else:
             say("credentials found: running against the real Slack and X")
-        write_run_file(env, sandbox)
+        write_run_file(env, run_file_keys)
         manager = Manager(Printer(sys.stdout))
         for name, cmd in procfile_for(env, quiet=sandbox and env.get("LOG_LEVEL", "").upper() != "INFO"):
             manager.add_process(name, cmd, env=env, cwd=str(ROOT))
         if standins is not None:
-            from bot.sandbox.demo import narrate, watch
+            from sandbox.demo import narrate, watch  # dev-only, as above
 
             def story() -> None:
                 ok = narrate(standins, env) if demo else True

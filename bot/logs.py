@@ -48,6 +48,11 @@ def configure_logging(settings: Settings, level: str | None = None) -> None:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
 
 
+def say(text: str) -> None:
+    """One line of `make run`'s own narration on stdout, set apart from the processes' log lines."""
+    print(f"\033[1;36m▶ escalator\033[0m | {text}", flush=True)
+
+
 def exit_on_config_error(exc: BaseException) -> None:
     """A process that cannot start says why in one line and stops (no traceback for a config mistake)."""
     print(f"escalator: {exc}", file=sys.stderr, flush=True)

@@ -12,8 +12,8 @@ import redis
 from hypothesis import settings
 
 from bot.embedded_redis import RedisProcess, start_redis
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 
 # CI runs the property tests on a fixed seed: a new counterexample should fail a developer's run, where it can
 # be fixed, not a landing. Locally every run explores afresh.

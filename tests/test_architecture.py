@@ -12,8 +12,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 
@@ -24,7 +22,7 @@ NOT_IN_FLOWS = (*IO_LIBRARIES, "bot.jobs", "bot.jobs_timers")
 DOMAIN_LIBRARIES = ("twitter_text", "emoji", "ahocorasick", "holidays")
 # Only these entry points may start the dev-only packages (stand-ins, demo, playground, bench).
 DEV_ONLY = ("sandbox", "bench")
-DEV_ENTRY_POINTS = ("bot.__main__", "bot.launcher")
+DEV_ENTRY_POINTS = ("bot.__main__", "bot.launcher")  # `python -m bot run | bench`
 
 
 def module_name(path: Path) -> str:
@@ -154,7 +152,6 @@ def test_domain_imports_only_the_domain_stdlib_and_pure_libraries() -> None:
     assert wrong == []
 
 
-@pytest.mark.xfail(strict=True, reason="bot/sandbox and bot/bench move out next")
 def test_product_imports_dev_packages_only_from_dev_entry_points() -> None:
     wrong = [f"{m} (line {line}) imports {name}"
              for m, p in bot_modules().items() if m not in DEV_ENTRY_POINTS
@@ -163,7 +160,6 @@ def test_product_imports_dev_packages_only_from_dev_entry_points() -> None:
     assert wrong == []
 
 
-@pytest.mark.xfail(strict=True, reason="bot/sandbox and bot/bench move out next")
 def test_dev_packages_live_outside_the_product() -> None:
     assert not any((BOT / d).exists() for d in DEV_ONLY), "the stand-ins and the bench live at the repo root"
 
@@ -172,7 +168,6 @@ def test_no_import_cycle_among_bot_modules() -> None:
     assert cycles(graph()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bot/sandbox and bot/bench move out next")
 def test_no_cycle_even_through_imports_inside_functions() -> None:
     """An import inside a function must not be a way round a cycle (the launcher and the demo, the flows)."""
     assert cycles(graph(("bot", *DEV_ONLY), module_level=False)) == []

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.slack_limits import clip, fit_call, fit_message, fit_view
-from bot.sandbox.slack_blocks import block_errors, view_errors
+from sandbox.slack_blocks import block_errors, view_errors
 
 LINK = "<https://x.com/a/status/1|Open the tweet on X>"
 texts = st.text(alphabet=st.sampled_from("ab <>&;가😀\n"), min_size=0, max_size=5000)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.signer import sign
+from sandbox.signer import sign
 from tests.harness import Bot, wait_for
 
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.messages import t
-from bot.sandbox.slack_events import VERIFICATION_TOKEN
-from bot.sandbox.slack_workspace import APP_ID, TEAM_ID
+from sandbox.slack_events import VERIFICATION_TOKEN
+from sandbox.slack_workspace import APP_ID, TEAM_ID
 from tests.e2e.test_spine import ACCOUNT, replies_on_x, ticket_in
 from tests.harness import ROOT, wait_for
 

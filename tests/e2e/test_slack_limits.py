@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.slack_blocks import block_errors
+from sandbox.slack_blocks import block_errors
 from tests.e2e.test_spine import ACCOUNT, ticket_in
 from tests.harness import wait_for
 

@@ -28,8 +28,8 @@ from bot.flows.summary import (
 )
 from bot.report_cli import as_csv
 from bot.routing import Routing, parse_routing
-from bot.sandbox.slack_api import SlackStandIn
 from bot.settings import load_settings
+from sandbox.slack_api import SlackStandIn
 from tests.test_email import Inbox, free_port, smtp_server
 
 KST = ZoneInfo("Asia/Seoul")

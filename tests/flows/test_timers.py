@@ -18,8 +18,8 @@ from rq.job import Job
 from bot.context import Context
 from bot.domain.tickets import Author, Event, Mention, Ticket, transition
 from bot.flows import ingest, relay, timers
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 from tests.harness import make_context
 
 KST = ZoneInfo("Asia/Seoul")

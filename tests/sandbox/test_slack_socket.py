@@ -21,8 +21,8 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.sandbox import Delivery, SlackStandIn
-from bot.sandbox.websocket import CLOSE, PING, PONG, TEXT, accept_key, encode_frame, read_frame
+from sandbox import Delivery, SlackStandIn
+from sandbox.websocket import CLOSE, PING, PONG, TEXT, accept_key, encode_frame, read_frame
 from tests.harness import wait_for
 
 APP_TOKEN, BOT_TOKEN = "xapp-1-A0SANDBOX-test", "xoxb-test"

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox import SlackStandIn, sign
+from sandbox import SlackStandIn, sign
 
 SECRET = "test-signing-secret"
 

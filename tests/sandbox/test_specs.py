@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from twitter_text import parse_tweet
 
 from bot.adapters.x_session import make_tweepy_client, redirecting_session
-from bot.sandbox import SlackStandIn, XStandIn, specs, specs_dir
+from sandbox import SlackStandIn, XStandIn, specs, specs_dir
 
 pytestmark = pytest.mark.skipif(specs_dir() is None, reason="no specs folder (set ESCALATOR_SPECS)")
 

@@ -12,7 +12,7 @@ import requests
 import tweepy
 
 from bot.adapters.x_session import make_tweepy_client, redirecting_session
-from bot.sandbox import XStandIn
+from sandbox import XStandIn
 
 FIELDS: dict[str, Any] = {
     "tweet_fields": ["created_at", "author_id", "conversation_id", "referenced_tweets", "in_reply_to_user_id",

@@ -9,12 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.launcher import SANDBOX_ENV, say
+from bot.logs import say
 from bot.routing import load_routing
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 
 T = TypeVar("T")
+# The stand-ins' own tokens: what `make run` sets when it finds no Slack or X credentials.
+SANDBOX_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": "sandbox-signing-secret",
+    "X_BEARER_TOKEN": "sandbox-bearer", "X_API_KEY": "sandbox-key", "X_API_SECRET": "sandbox-secret",
+    "X_ACCESS_TOKEN": "sandbox-access", "X_ACCESS_TOKEN_SECRET": "sandbox-access-secret",
+}
 log = logging.getLogger(__name__)
 
 # From the story: a telecom's account on launch week, 2010.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from bot.bench.data import departments, mention_texts, routing_yaml
+from bench.data import departments, mention_texts, routing_yaml
 from bot.domain.matcher import _automaton_key, bench_matcher
 from bot.routing import parse_routing
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.bench import data, relay
-from bot.bench.stack import Stack, wait_for
+from bench import data, relay
+from bench.stack import Stack, wait_for
 
 BREACH_S = 30
 REPLIES_PER_S = 1.0

@@ -15,11 +15,11 @@ from typing import TypeVar
 
 from bot.embedded_redis import RedisProcess, free_port, start_redis
 from bot.launcher import procfile
-from bot.sandbox.http import Reply, Request, StandInServer
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
+from sandbox.http import Reply, Request, StandInServer
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: the bench runs from one
 T = TypeVar("T")
 
 

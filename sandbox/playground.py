@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.routing import Routing
-from bot.sandbox.http import Reply, Request, StandInServer, json_reply
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.slack_events import VERIFICATION_TOKEN, Delivery
-from bot.sandbox.slack_workspace import APP_ID, TEAM_ID, SlackError
-from bot.sandbox.x_api import XStandIn
+from sandbox.http import Reply, Request, StandInServer, json_reply
+from sandbox.slack_api import SlackStandIn
+from sandbox.slack_events import VERIFICATION_TOKEN, Delivery
+from sandbox.slack_workspace import APP_ID, TEAM_ID, SlackError
+from sandbox.x_api import XStandIn
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class Playground(StandInServer):
 
     def handle(self, request: Request) -> Reply:
         if request.method == "GET" and request.path in ("/", "/index.html"):
-            page = resources.files("bot.sandbox").joinpath("playground.html").read_bytes()
+            page = resources.files("sandbox").joinpath("playground.html").read_bytes()
             return Reply(200, page, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
         if request.method == "GET" and request.path == "/api/state":
             seen = request.arg("v")

@@ -10,15 +10,15 @@ from typing import Any
 
 import redis
 
-from bot.bench.data import departments, mention_texts, routing_yaml
+from bench.data import departments, mention_texts, routing_yaml
 from bot.context import Context
 from bot.domain.tickets import State
 from bot.embedded_redis import start_redis
 from bot.flows import ingest, retention
 from bot.routing import parse_routing
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
 from bot.settings import load_settings
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 
 DEPARTMENTS = 8
 

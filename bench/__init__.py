@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.bench import data
-from bot.bench.table import Row, machine, markdown, ratio
+from bench import data
+from bench.table import Row, machine, markdown, ratio
 
 __all__ = ["main"]
 
@@ -60,7 +60,7 @@ def _per_s(value: float) -> str:
 
 
 def routing_rows(s: Sizes, tmp: Path) -> list[Row]:
-    from bot.bench import routing
+    from bench import routing
 
     r = routing.run(s.routing_departments, s.routing_rounds)
     floor = f"{_per_s(r.floor_per_s)} (normalise + bare automaton)"
@@ -71,7 +71,7 @@ def routing_rows(s: Sizes, tmp: Path) -> list[Row]:
 
 
 def report_rows(s: Sizes, tmp: Path) -> list[Row]:
-    from bot.bench import report
+    from bench import report
 
     r = report.run(tmp, s.report_tickets)
     say(f"loaded {r.tickets:,} tickets in {r.load_s:.0f} s")
@@ -88,7 +88,7 @@ def report_rows(s: Sizes, tmp: Path) -> list[Row]:
 
 
 def roundtrip_rows(s: Sizes, tmp: Path) -> list[Row]:
-    from bot.bench import roundtrips
+    from bench import roundtrips
 
     r = roundtrips.run(tmp, s.roundtrip_batch)
     top = ", ".join(f"{name} {calls / r.mentions:.1f}" for name, calls in r.by_command)
@@ -102,8 +102,8 @@ def roundtrip_rows(s: Sizes, tmp: Path) -> list[Row]:
 
 
 def stack_rows(s: Sizes, tmp: Path) -> list[Row]:
-    from bot.bench import ingest, relay
-    from bot.bench.stack import Stack
+    from bench import ingest, relay
+    from bench.stack import Stack
 
     depts = data.departments(8, 6)
     channels = [d.channel for d in depts]
@@ -159,7 +159,7 @@ def _bytes(value: float) -> str:
 
 
 def memory_rows(s: Sizes, tmp: Path) -> list[Row]:
-    from bot.bench import memory
+    from bench import memory
 
     m = memory.run(tmp, s.memory_mentions)
     say(f"memory: {m.mentions} mentions, {m.used_per_mention:,.0f} B each in used_memory (RQ's timers too); "
@@ -179,7 +179,7 @@ def memory_rows(s: Sizes, tmp: Path) -> list[Row]:
 
 
 def burst_rows(s: Sizes, tmp: Path) -> list[Row]:
-    from bot.bench import burst
+    from bench import burst
 
     say(f"burst: {s.burst_mentions} mentions into one channel at Slack's pace (1/s), one worker; "
         f"replies, a Claim and a breach meanwhile")

@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox import slack_socket, specs
-from bot.sandbox.http import Reply, Request, json_reply
-from bot.sandbox.slack_events import (
+from sandbox import slack_socket, specs
+from sandbox.http import Reply, Request, json_reply
+from sandbox.slack_events import (
     Delivery,
     SentMessage,
     block_actions_form,
@@ -32,7 +32,7 @@ from bot.sandbox.slack_events import (
     send,
     slash_form,
 )
-from bot.sandbox.slack_workspace import BOT_ID, TEAM_ID, SlackError, Workspace
+from sandbox.slack_workspace import BOT_ID, TEAM_ID, SlackError, Workspace
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from bot.sandbox.http import Reply, json_reply
+from sandbox.http import Reply, json_reply
 
 log = logging.getLogger(__name__)
 

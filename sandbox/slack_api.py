@@ -15,15 +15,15 @@ from email.message import EmailMessage
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from bot.sandbox import specs
-from bot.sandbox.http import Reply, Request, StandInServer, json_reply
-from bot.sandbox.slack_blocks import block_errors, view_errors
-from bot.sandbox.slack_events import changed_event, deleted_event, message_event
-from bot.sandbox.slack_files import FilesSide
-from bot.sandbox.slack_human import HumanSide
-from bot.sandbox.slack_reads import ReadSide
-from bot.sandbox.slack_socket import SocketModeServer
-from bot.sandbox.slack_workspace import (
+from sandbox import specs
+from sandbox.http import Reply, Request, StandInServer, json_reply
+from sandbox.slack_blocks import block_errors, view_errors
+from sandbox.slack_events import changed_event, deleted_event, message_event
+from sandbox.slack_files import FilesSide
+from sandbox.slack_human import HumanSide
+from sandbox.slack_reads import ReadSide
+from sandbox.slack_socket import SocketModeServer
+from sandbox.slack_workspace import (
     APP_ID,
     BOT_ID,
     BOT_USER,

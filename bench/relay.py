@@ -7,10 +7,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from bench.data import STAFF, reply_text
+from bench.stack import Stack
 from bot.adapters.slack import TICKET_EVENT
 from bot.adapters.x_session import make_tweepy_client
-from bot.bench.data import STAFF, reply_text
-from bot.bench.stack import Stack
 
 
 @dataclass(frozen=True)

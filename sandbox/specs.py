@@ -18,7 +18,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 ENV_VAR = "ESCALATOR_SPECS"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 X_SPEC = "x-api-v2-openapi.json"
 SLACK_WEB_SPEC = "slack-web-api-openapi-v2.json"
 SLACK_EVENTS_SPEC = "slack-events-api-asyncapi-v1.json"
@@ -35,9 +34,11 @@ _TRUE_FALSE = {"0", "1", "true", "false"}
 
 
 def specs_dir() -> Path | None:
-    """The specs folder: $ESCALATOR_SPECS, else <repo>/../shared/specs; None when it does not exist."""
+    """The specs folder named by $ESCALATOR_SPECS; None when it is unset or holds no specs."""
     configured = os.environ.get(ENV_VAR)
-    folder = Path(configured) if configured else REPO_ROOT.parent / "shared" / "specs"
+    if not configured:
+        return None
+    folder = Path(configured)
     return folder if (folder / X_SPEC).is_file() else None
 
 

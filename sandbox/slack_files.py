@@ -8,9 +8,9 @@ import threading
 import time
 from typing import Any
 
-from bot.sandbox.http import Reply
-from bot.sandbox.slack_events import message_event
-from bot.sandbox.slack_workspace import (
+from sandbox.http import Reply
+from sandbox.slack_events import message_event
+from sandbox.slack_workspace import (
     APP_ID,
     BOT_ID,
     BOT_USER,

@@ -19,9 +19,9 @@ from typing import Any
 
 import redis
 
+from bench.data import departments, resp, routing_yaml, synthetic_tickets, ticket_commands
+from bench.stack import ROOT
 from bot.adapters.store import P
-from bot.bench.data import departments, resp, routing_yaml, synthetic_tickets, ticket_commands
-from bot.bench.stack import ROOT
 from bot.embedded_redis import start_redis
 from bot.flows.report import day_window
 from bot.routing import parse_routing

@@ -12,9 +12,9 @@ from typing import Any
 
 from twitter_text import parse_tweet
 
-from bot.sandbox import specs
-from bot.sandbox.http import Reply, Request, StandInServer, json_reply
-from bot.sandbox.x_problems import (
+from sandbox import specs
+from sandbox.http import Reply, Request, StandInServer, json_reply
+from sandbox.x_problems import (
     DUPLICATE,
     REPLY_GONE,
     TOO_LONG,
@@ -25,7 +25,7 @@ from bot.sandbox.x_problems import (
     parse_when,
     problem,
 )
-from bot.sandbox.x_tweets import Timeline, Tweet, User, x_time
+from sandbox.x_tweets import Timeline, Tweet, User, x_time
 
 log = logging.getLogger(__name__)
 

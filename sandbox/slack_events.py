@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from bot.sandbox.http import post
-from bot.sandbox.signer import sign
-from bot.sandbox.slack_workspace import APP_ID, BOT_USER, TEAM_DOMAIN, TEAM_ID
+from sandbox.http import post
+from sandbox.signer import sign
+from sandbox.slack_workspace import APP_ID, BOT_USER, TEAM_DOMAIN, TEAM_ID
 
 VERIFICATION_TOKEN = "sandbox-verification-token"
 _TOKEN = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")

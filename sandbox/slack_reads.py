@@ -8,7 +8,7 @@ import math
 import threading
 from typing import Any
 
-from bot.sandbox.slack_workspace import APP_ID, TEAM_ID, Args, SlackError, Workspace, flag, json_arg, page
+from sandbox.slack_workspace import APP_ID, TEAM_ID, Args, SlackError, Workspace, flag, json_arg, page
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,14 @@
     x = XStandIn()
     make_tweepy_client(x.start(), bearer, key, secret, token, token_secret)  # bot.adapters.x_session
 
-Both keep their state in memory, validate traffic against ../shared/specs when it exists, and expose a JSON
-control plane under /_sandbox/ for other processes; `python -m bot.sandbox` runs them on their own.
+Both keep their state in memory, validate traffic against the specs in $ESCALATOR_SPECS when it is set, and
+expose a JSON control plane under /_sandbox/ for other processes; `python -m sandbox` runs them on their own.
 """
 
-from bot.sandbox.signer import sign
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.slack_events import Delivery, SentMessage
-from bot.sandbox.specs import specs_dir
-from bot.sandbox.x_api import XStandIn
+from sandbox.signer import sign
+from sandbox.slack_api import SlackStandIn
+from sandbox.slack_events import Delivery, SentMessage
+from sandbox.specs import specs_dir
+from sandbox.x_api import XStandIn
 
 __all__ = ["Delivery", "SentMessage", "SlackStandIn", "XStandIn", "sign", "specs_dir"]

@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bench.stack import Stack, wait_for
 from bot.adapters.slack import TICKET_EVENT
-from bot.bench.stack import Stack, wait_for
 
 FLOOR_EVENT = "bench_floor_post"  # as long as TICKET_EVENT, so the floor posts the same bytes
 

@@ -1,4 +1,4 @@
-"""python -m bot.sandbox: run the Slack and X stand-ins until killed; print their URLs as one JSON line."""
+"""python -m sandbox: run the Slack and X stand-ins until killed; print their URLs as one JSON line."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import signal
 import sys
 import threading
 
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 
 log = logging.getLogger(__name__)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--slack-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--x-port", type=int, default=0, help="0 picks a free port")

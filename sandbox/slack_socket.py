@@ -1,6 +1,6 @@
 """Slack's Socket Mode end, for the stand-in: links from apps.connections.open, a stdlib websocket, envelopes.
 
-Enough of RFC 6455 for slack_sdk's builtin client (frames in bot/sandbox/websocket.py): the handshake, masked
+Enough of RFC 6455 for slack_sdk's builtin client (frames in sandbox/websocket.py): the handshake, masked
 frames from the client and unmasked ones back, ping/pong (the client pings as soon as it connects and every
 ping_interval after, and drops a link that stops answering) and close. A link opens with Slack's `hello`;
 the stand-in then pushes envelopes
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
-from bot.sandbox.slack_events import Delivery
-from bot.sandbox.websocket import CLOSE, CONTINUATION, PING, PONG, TEXT, accept_key, encode_frame, read_frame
+from sandbox.slack_events import Delivery
+from sandbox.websocket import CLOSE, CONTINUATION, PING, PONG, TEXT, accept_key, encode_frame, read_frame
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,16 @@ from typing import Any, ClassVar
 
 import redis
 
+from bench.data import departments, mention_texts, routing_yaml
+from bench.stack import no_delay
 from bot.adapters.jobqueue import JobQueue
-from bot.bench.data import departments, mention_texts, routing_yaml
-from bot.bench.stack import no_delay
 from bot.context import Context
 from bot.embedded_redis import start_redis
 from bot.flows import ingest
 from bot.routing import parse_routing
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.x_api import XStandIn
 from bot.settings import load_settings
+from sandbox.slack_api import SlackStandIn
+from sandbox.x_api import XStandIn
 
 
 class CountingConnection(redis.Connection):
