@@ -54,9 +54,5 @@ class UnknownPolicy(UnknownName):
     kind = "policy"
 
 
-class RelayRefused(BotError):
-    """A staff reply that must not reach X; the message tells the thread why."""
-
-
 class ExternalServiceError(BotError):
     """Slack, X or Redis failed in a way a retry may fix."""

@@ -23,7 +23,7 @@ from yaml.nodes import Node
 
 from bot.domain.durations import format_duration
 from bot.domain.matcher import KeywordMatcher
-from bot.domain.sla import Clock, Policy
+from bot.domain.sla import Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
 from bot.routing_schema import (
     HOLD_LONGEST,
@@ -125,7 +125,6 @@ class Routing:
     retention: timedelta = timedelta(days=90)  # a ticket and everything about it stay this long in Redis
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
-    clock: Clock = field(init=False, repr=False, compare=False)
     _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _fast_matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _by_id: Mapping[str, Department] = field(init=False, repr=False, compare=False)
@@ -142,7 +141,6 @@ class Routing:
         set_ = object.__setattr__  # frozen: derived state is set once, here
         set_(self, "policies", policies)
         set_(self, "triage_policy", triage_policy)
-        set_(self, "clock", Clock(self.timezone))
         set_(self, "_by_id", MappingProxyType({d.id: d for d in self.departments}))
         set_(self, "_matcher", KeywordMatcher([(d.id, d.keywords) for d in self.departments]))
         fast_keywords = self.fast_track.keywords if self.fast_track else ()
@@ -167,6 +165,12 @@ class Routing:
             return self._by_id[department_id]
         except KeyError:
             raise UnknownDepartment(department_id, self._by_id) from None
+
+    def department_or_none(self, department_id: str | None) -> Department | None:
+        """A ticket's department; None for triage (no id, or "triage"). An id since removed: UnknownDepartment."""
+        if not department_id or department_id == "triage":
+            return None
+        return self.department(department_id)
 
     def department_name(self, department_id: str | None, triage: str) -> str:
         """What people read for a ticket's department: its name, `triage`, or the id of one since removed."""

@@ -1,10 +1,9 @@
 """Settings module for `rq worker -c bot.rq_settings` and `rq cron -c bot.rq_settings`.
 
 The worker (bot.worker.Worker: rq's SimpleWorker, no fork per job, with a scheduler that cannot be orphaned)
-imports the bot once, here, so jobs find slack_sdk, tweepy,
-the flows and a parsed routing.yaml already loaded: a forking worker paid ~25 ms a job, a bare one re-imported
-everything per job (about one job a second). Jobs are idempotent and their work is kept in Redis outboxes, so
-a crash of the one process loses nothing; the process manager restarts it.
+imports the bot once, here, so every job runs in this one process with slack_sdk, tweepy, the flows and a parsed
+routing.yaml already loaded (a forking worker paid ~25 ms a job). Jobs are idempotent and their work is kept in
+Redis outboxes, so a crash of the one process loses nothing; the process manager restarts it.
 """
 
 from __future__ import annotations
@@ -12,17 +11,17 @@ from __future__ import annotations
 from bot.adapters.jobqueue import QUEUES as _QUEUES
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
-from bot.settings import load_settings
+from bot.settings import X_WRITE_VARS, load_settings
 
 try:
     _settings = load_settings()
-    _settings.require("SLACK_BOT_TOKEN", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+    _settings.require("SLACK_BOT_TOKEN", *X_WRITE_VARS)
     configure_logging(_settings)
     from bot import jobs  # noqa: F401  - preload in the parent
     from bot.context import get_context
 
     _ctx = get_context()  # parse routing.yaml once, here; a broken file stops the process at start
-    _ctx.slack, _ctx.x  # noqa: B018 - build the clients once; forked jobs inherit them unconnected
+    _ctx.slack, _ctx.x  # noqa: B018 - build the clients once; every job of this process uses them
 except ConfigError as exc:
     exit_on_config_error(exc)
 

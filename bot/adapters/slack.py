@@ -319,9 +319,6 @@ class SlackClient:
         if resp.status_code >= 300:
             log.warning("response_url answered %s", resp.status_code)
 
-    def bot_user_id(self) -> str:
-        return str(self._call("auth.test")["user_id"])
-
     def thread_messages(self, channel: str, thread_ts: str, limit: int = 200) -> list[dict[str, Any]]:
         """A thread, parent first (one page: enough for the history a moved ticket carries along)."""
         body = self._call("conversations.replies", channel=channel, ts=thread_ts, limit=limit)

@@ -63,10 +63,6 @@ class KeywordMatcher:
                 self._automaton.add_word(key, (len(key), tuple(entry)))
             self._automaton.make_automaton()
 
-    @property
-    def group_ids(self) -> tuple[str, ...]:
-        return self._group_ids
-
     def match(self, text: str) -> Match:
         """The winning group and its matched keywords; Match(None) when no keyword occurs."""
         hits = self._hits(text)

@@ -36,13 +36,13 @@ Tell = Callable[[str], None]
 
 
 def needs_approval(ctx: Context, ticket: Ticket) -> bool:
-    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    dept = ctx.routing.department_or_none(ticket.department)
     return ctx.routing.relay_mode_for(dept) == "approve"
 
 
 def approvers(ctx: Context, ticket: Ticket) -> frozenset[str] | None:
     """Who may approve this ticket's replies; None: anyone."""
-    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    dept = ctx.routing.department_or_none(ticket.department)
     if dept is not None and dept.leads:
         return frozenset(dept.leads)
     return ctx.routing.operators

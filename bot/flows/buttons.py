@@ -44,7 +44,7 @@ class TicketBusy(BotError):
 
 def may_act(ctx: Context, ticket: Ticket, user: str) -> bool:
     """Its department's staff, leads and operators (ids or user groups); anyone when it lists no staff."""
-    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    dept = ctx.routing.department_or_none(ticket.department)
     if dept is None or dept.staff is None:
         return True
     return people.is_among(ctx, user, [*dept.staff, *dept.leads, *(ctx.routing.operators or ())])

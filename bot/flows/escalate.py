@@ -143,7 +143,7 @@ def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
         return t(ctx.locale, "escalate_not_found", tweet_id=req.tweet_id)
     ticket = ingest.make_ticket(ctx, mention, now)
     department = req.department or ticket.department
-    dept = ctx.routing.department(department) if department else None
+    dept = ctx.routing.department_or_none(department)
     fast = (req.fast or ticket.fast_track) and ctx.routing.fast_track is not None
     policy = ctx.routing.policy_for(dept, fast=fast)
     ticket = replace(ticket, department=department, policy=policy.name, fast_track=fast, source="escalate",

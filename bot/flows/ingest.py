@@ -255,7 +255,7 @@ def _flush_storm(ctx: Context, storm_id: str, ids: list[str], now: datetime) -> 
 
 
 def _channel(ctx: Context, ticket: Ticket) -> str:
-    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    dept = ctx.routing.department_or_none(ticket.department)
     return ctx.routing.channel_for(dept)
 
 

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def may_answer(ctx: Context, department_id: str | None, channel: str, user: str) -> bool:
     """Who may answer on X for a department: its `staff` list, or without one anyone in the channel."""
-    dept = ctx.routing.department(department_id) if department_id and department_id != "triage" else None
+    dept = ctx.routing.department_or_none(department_id)
     if dept is not None and dept.staff is not None:
         return user in dept.staff
     return ctx.slack.is_member(channel, user)

@@ -93,7 +93,7 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is None:
         ctx.store.change_relay(channel, ts, sources(RelayEvent.FAILED), lambda r: {
-            "state": RelayState.FAILED.value, "detail": "ticket gone"})
+            "state": relay_transition(r.status, RelayEvent.FAILED).value, "detail": "ticket gone"})
         return "gone"
     with _holding(ctx, relay.key, worker):
         return _attempt(ctx, relay, ticket, now)

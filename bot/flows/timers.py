@@ -242,7 +242,7 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
     if flagged != ticket:
         ctx.store.mark_breached(tweet_id)
         ctx.store.count("breaches", ticket.department or "")
-    dept = ctx.routing.department(ticket.department) if ticket.department else None
+    dept = ctx.routing.department_or_none(ticket.department)
     tz, late = ctx.routing.timezone, _late(ticket, now)
     guard = f"sla:breach:{tweet_id}:{due_at}"
     posts = [

@@ -11,7 +11,7 @@ from bot.adapters.store.tickets import P
 class MetricKeys:
     r: Any
 
-    # -- metrics: counters in Redis, so every process (web, forked jobs, cron) adds to the same figures ------
+    # -- metrics: counters in Redis, so every process (web, worker, cron) adds to the same figures ------
     def count(self, metric: str, label: str = "", by: int = 1) -> None:
         self.r.hincrby(P + "m:" + metric, label, by)
 
