@@ -16,6 +16,7 @@ from bot.adapters.slack import storm_progress_blocks
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
 from bot.domain.relays import distinct_form
+from bot.domain.storms import BroadcastEvent, BroadcastState
 from bot.domain.text import escape_slack, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import people, timers
@@ -59,7 +60,7 @@ def confirm(ctx: Context, key: str, user: str, now: datetime) -> str:
     if user != bc["user"] and not may_answer(ctx, storm["dept"], bc["channel"], user):
         ctx.slack.ephemeral(bc["channel"], user, t(ctx.locale, "storm_not_yours"), thread_ts=bc["thread_ts"])
         return "not-staff"
-    if not ctx.store.broadcast_transition(key, "confirm", "sending"):
+    if not ctx.store.broadcast_transition(key, BroadcastEvent.SEND):
         return "not-waiting"
     text = t(ctx.locale, "storm_sending", sent=0, total=len(ctx.store.broadcast_members(key)))
     progress = ctx.slack.post(bc["channel"], text, storm_progress_blocks(ctx.locale, key, text, True),
@@ -75,7 +76,7 @@ def cancel(ctx: Context, key: str, user: str, tell: Tell | None = None) -> str:
     dept = ctx.store.storm(bc["storm"]).get("dept", "triage")
     if user != bc["user"] and not may_control(ctx, dept, bc["channel"], user):
         return refuse(ctx, bc["channel"], bc["thread_ts"], user, dept, tell)
-    if ctx.store.broadcast_transition(key, "confirm", "cancelled"):
+    if ctx.store.broadcast_transition(key, BroadcastEvent.CANCEL):
         ctx.slack.post(bc["channel"], t(ctx.locale, "storm_cancelled", user=user), thread_ts=bc["thread_ts"])
         return "cancelled"
     return "not-waiting"
@@ -89,7 +90,7 @@ def stop(ctx: Context, key: str, user: str, tell: Tell | None = None) -> str:
     dept = ctx.store.storm(bc["storm"]).get("dept", "triage")
     if user != bc["user"] and not may_control(ctx, dept, bc["channel"], user):
         return refuse(ctx, bc["channel"], bc["thread_ts"], user, dept, tell)
-    if not ctx.store.broadcast_transition(key, "sending", "stopped"):
+    if not ctx.store.broadcast_transition(key, BroadcastEvent.STOP):
         return "not-sending"
     ctx.store.set_broadcast(key, stopped_by=user)
     sent = sum(1 for v in ctx.store.broadcast_sent(key).values() if v.startswith("sent"))
@@ -128,7 +129,7 @@ def nth_tweets(members: list[Ticket]) -> dict[str, int]:
 
 def _send_all(ctx: Context, key: str, now: datetime) -> str:
     bc = ctx.store.broadcast(key)
-    if bc.get("state") != "sending":
+    if bc.get("state") != BroadcastState.SENDING:
         return "not-sending"
     pace = ctx.routing.storm.pace.total_seconds() if ctx.routing.storm else 1.0
     done = ctx.store.broadcast_sent(key)
@@ -142,7 +143,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
     total = sent + len(todo)
     started = time.monotonic()
     for member in todo:
-        if ctx.store.broadcast(key).get("state") != "sending":
+        if ctx.store.broadcast(key).get("state") != BroadcastState.SENDING:
             return "stopped"  # the Stop button; its own note shows the count
         if time.monotonic() - started > SLICE_S:
             # Hand the worker back (replies and polls are waiting behind us) and go on in a new job.
@@ -177,7 +178,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
         sent += 1
         if sent % PROGRESS_EVERY == 0:
             _progress(ctx, bc, key, sent, total)
-    if not ctx.store.broadcast_transition(key, "sending", "done"):
+    if not ctx.store.broadcast_transition(key, BroadcastEvent.FINISH):
         return "stopped"
     failed = sum(1 for v in ctx.store.broadcast_sent(key).values() if v.startswith("failed"))
     _progress(ctx, bc, key, sent, total, done=True, failed=failed)

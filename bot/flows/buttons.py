@@ -23,6 +23,7 @@ from bot.adapters.slack import (
 )
 from bot.context import Context
 from bot.domain.text import escape_slack, slack_to_plain, truncate_for_slack
+from bot.domain.threads import ThreadRef
 from bot.domain.tickets import REPLY_IN_FLIGHT, Event, InvalidTransition, Ticket, transition
 from bot.errors import BotError, UnknownDepartment
 from bot.flows import people, timers
@@ -32,7 +33,6 @@ from bot.messages import t
 log = logging.getLogger(__name__)
 
 LEASE_S = 60
-MOVED = "moved:"  # an old thread of a moved ticket maps here: no ticket, so replies there are not relayed
 HISTORY_LINES = 10
 
 Tell = Callable[[str], None]
@@ -53,7 +53,8 @@ def may_act(ctx: Context, ticket: Ticket, user: str) -> bool:
 def handle(ctx: Context, action: str, channel: str, message_ts: str, user: str, value: str, now: datetime,
            tell: Tell) -> str:
     """A click on a ticket message. Returns what happened; `tell` answers the clicker privately."""
-    tweet_id = ctx.store.ticket_for_thread(channel, message_ts)
+    ref = ctx.store.thread(channel, message_ts)
+    tweet_id = ref.ticket_id if ref is not None else None
     ticket = ctx.store.ticket(tweet_id) if tweet_id else None
     if ticket is None or ticket.message_ts != message_ts:
         tell(t(ctx.locale, "ticket_gone"))
@@ -135,8 +136,8 @@ def reassign(ctx: Context, ticket: Ticket, user: str, value: str, now: datetime,
     ts = _post_moved(ctx, preview, old_ts, now)
     moved = replace(preview, message_ts=ts)
     ctx.store.save(moved)
-    ctx.store.link_thread(channel, ts, ticket.tweet_id)
-    ctx.store.link_thread(old_channel, old_ts, MOVED + ticket.tweet_id)
+    ctx.store.link_thread(channel, ts, ThreadRef.ticket(ticket.tweet_id))
+    ctx.store.link_thread(old_channel, old_ts, ThreadRef.moved(ticket.tweet_id))  # replies there are not relayed
     old_link, new_link = ctx.slack.permalink(old_channel, old_ts), ctx.slack.permalink(channel, ts)
     _post_history(ctx, ticket, moved, user, old_link, ctx.slack.thread_messages(old_channel, old_ts)[1:])
     note = t(ctx.locale, "ticket_moved_away", department=escape_slack(ctx.department_name(target_id)),

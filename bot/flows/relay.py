@@ -16,6 +16,7 @@ from bot.context import Context
 from bot.domain.relays import Relay, RelayEvent, RelayState, sources
 from bot.domain.relays import transition as relay_transition
 from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.threads import ThreadKind
 from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import approval, storm
 from bot.flows.people import may_answer
@@ -46,16 +47,16 @@ def _refusal(ctx: Context, text: str) -> tuple[str, str | None]:
 
 def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text: str, now: datetime) -> str:
     """A person wrote in a ticket's thread. Returns what happened, for logs and tests."""
-    ticket_id = ctx.store.ticket_for_thread(channel, thread_ts)
-    if ticket_id and ticket_id.startswith("storm:"):
-        return storm.on_reply(ctx, ticket_id[6:], channel, thread_ts, ts, user, text, now)
-    if ticket_id and ticket_id.startswith("moved:"):
-        moved = ctx.store.ticket(ticket_id[6:])
+    ref = ctx.store.thread(channel, thread_ts)
+    if ref is not None and ref.kind is ThreadKind.STORM:
+        return storm.on_reply(ctx, ref.id, channel, thread_ts, ts, user, text, now)
+    if ref is not None and ref.kind is ThreadKind.MOVED:
+        moved = ctx.store.ticket(ref.id)
         if moved and moved.channel and moved.message_ts:
             link = ctx.slack.permalink(moved.channel, moved.message_ts)
             ctx.slack.ephemeral(channel, user, t(ctx.locale, "ticket_moved", link=link), thread_ts=thread_ts)
         return "moved"
-    ticket = ctx.store.ticket(ticket_id) if ticket_id else None
+    ticket = ctx.store.ticket(ref.id) if ref is not None else None
     if ticket is None:
         return "not-a-ticket"
     if is_internal_note(text, ctx.routing.relay.note_prefix):

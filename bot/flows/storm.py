@@ -24,7 +24,10 @@ from bot.adapters.slack import (
     storm_lines,
 )
 from bot.context import Context
+from bot.domain.storms import StormEvent, StormState
+from bot.domain.storms import transition as storm_transition
 from bot.domain.text import is_internal_note, slack_to_plain, tweet_length
+from bot.domain.threads import ThreadRef
 from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import people, timers
 from bot.flows.broadcast import (
@@ -92,7 +95,7 @@ def declare(ctx: Context, dept: str, about: str, now: datetime, by: str = "") ->
 
 def _header(ctx: Context, storm: dict[str, str], count: int) -> tuple[str, list[dict[str, Any]]]:
     return storm_header_blocks(ctx.locale, storm["id"], ctx.department_name(storm["dept"]),
-                               storm.get("topic", ""), count, ended=storm.get("state") == "ended")
+                               storm.get("topic", ""), count, ended=storm.get("state") == StormState.ENDED)
 
 
 def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: datetime) -> int:
@@ -111,7 +114,7 @@ def post_members(ctx: Context, storm_id: str, tickets: Sequence[Ticket], now: da
             meta = {"event_type": STORM_EVENT, "event_payload": {"storm": storm_id}}
             header_ts = ctx.slack.post(channel, text, blocks, metadata=meta)
         ctx.store.update_storm(storm_id, header_ts=header_ts)
-        ctx.store.link_thread(channel, header_ts, "storm:" + storm_id)
+        ctx.store.link_thread(channel, header_ts, ThreadRef.storm(storm_id))
         storm["header_ts"] = header_ts
     header_ts = storm["header_ts"]
     shown: set[str] = set()
@@ -196,7 +199,7 @@ def end(ctx: Context, storm_id: str, now: datetime, by: str = "") -> bool:
     storm = ctx.store.storm(storm_id)
     if not storm or not ctx.store.end_storm(storm_id, storm["dept"], now.timestamp()):
         return False
-    storm["state"] = "ended"
+    storm["state"] = storm_transition(StormState(storm.get("state") or StormState.ACTIVE), StormEvent.ENDED).value
     if storm.get("header_ts"):
         text, blocks = _header(ctx, storm, len(ctx.store.storm_members(storm_id)))
         ctx.slack.update(storm["channel"], storm["header_ts"], text, blocks)

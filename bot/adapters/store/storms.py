@@ -8,6 +8,7 @@ from typing import Any
 from redis.client import Pipeline
 
 from bot.adapters.store.tickets import P, ticket_to_hash
+from bot.domain.storms import BroadcastEvent, BroadcastState, StormEvent, StormState, broadcast_step, storm_step
 from bot.domain.tickets import Ticket
 
 STORM_TTL_S = 90 * 86400  # a running storm's keys; the retention work will read this from `retention:`
@@ -38,7 +39,7 @@ class StormKeys:
             pipe.sadd(P + "storms:active", storm_id)
             pipe.hset(P + "storm:" + storm_id, mapping={
                 "id": storm_id, "dept": dept, "channel": channel, "topic": topic, "started_at": now_ts,
-                "last_at": now_ts, "state": "active"})
+                "last_at": now_ts, "state": StormState.ACTIVE.value})
             pipe.expire(P + "storm:" + storm_id, STORM_TTL_S)
             pipe.execute()
             return storm_id
@@ -67,10 +68,11 @@ class StormKeys:
 
     def end_storm(self, storm_id: str, dept: str, now_ts: float) -> bool:
         """Atomically end it (once): the active pointer goes only if it still names this storm."""
+        _, ended = storm_step(StormEvent.ENDED)
         # Once ended, the storm, its members and its broadcasts keep STORM_KEEP_S, set in the same step.
         script = ("redis.call('srem', KEYS[3], ARGV[1]) "
                   "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) "
-                  "redis.call('hset', KEYS[2], 'state', 'ended', 'ended_at', ARGV[2]) "
+                  "redis.call('hset', KEYS[2], 'state', ARGV[5], 'ended_at', ARGV[2]) "
                   "redis.call('expire', KEYS[2], ARGV[3]) redis.call('expire', KEYS[4], ARGV[3]) "
                   "for _, bc in ipairs(redis.call('smembers', KEYS[5])) do "
                   "for _, suffix in ipairs({'', ':sent', ':members'}) do "
@@ -78,7 +80,7 @@ class StormKeys:
                   "redis.call('expire', KEYS[5], ARGV[3]) return 1 end return 0")
         return bool(self.r.eval(script, 5, P + "storm:active:" + dept, P + "storm:" + storm_id,
                                 P + "storms:active", P + f"storm:{storm_id}:members", P + f"storm:{storm_id}:bcs",
-                                storm_id, now_ts, STORM_KEEP_S, P + "bc:"))
+                                storm_id, now_ts, STORM_KEEP_S, P + "bc:", ended.value))
 
     def mark_storm_posted(self, tickets: Sequence[Ticket], pipeline: Pipeline | None = None) -> None:
         """Storm members are shown as lines in the storm thread: record that, without a thread of their own."""
@@ -95,7 +97,7 @@ class StormKeys:
     def add_broadcast(self, key: str, values: Mapping[str, str | float], members: Sequence[str] = ()) -> bool:
         """A broadcast waiting for its confirmation, with the members it will reach (listed now: a mention that
         joins later waits for the next confirmation)."""
-        if not self.r.hsetnx(P + "bc:" + key, "state", "confirm"):
+        if not self.r.hsetnx(P + "bc:" + key, "state", BroadcastState.CONFIRM.value):
             return False
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(P + "bc:" + key, mapping=dict(values))
@@ -117,13 +119,16 @@ class StormKeys:
     def set_broadcast(self, key: str, **values: str | float) -> None:
         self.r.hset(P + "bc:" + key, mapping=values)
 
-    def broadcast_transition(self, key: str, before: str, after: str) -> bool:
-        """Move a broadcast between states atomically; the set of sending ones is kept for the sweeper."""
+    def broadcast_transition(self, key: str, event: BroadcastEvent) -> bool:
+        """Move a broadcast by this event, atomically (False: it was not in the event's state); the set of
+        sending ones is kept for the sweeper."""
+        before, after = broadcast_step(event)
         script = ("if redis.call('hget', KEYS[1], 'state') ~= ARGV[1] then return 0 end "
                   "redis.call('hset', KEYS[1], 'state', ARGV[2]) "
-                  "if ARGV[2] == 'sending' then redis.call('sadd', KEYS[2], ARGV[3]) "
+                  "if ARGV[2] == ARGV[4] then redis.call('sadd', KEYS[2], ARGV[3]) "
                   "else redis.call('srem', KEYS[2], ARGV[3]) end return 1")
-        return bool(self.r.eval(script, 2, P + "bc:" + key, P + "bc-sending", before, after, key))
+        return bool(self.r.eval(script, 2, P + "bc:" + key, P + "bc-sending", before.value, after.value, key,
+                                BroadcastState.SENDING.value))
 
     def broadcasts_sending(self) -> list[str]:
         return sorted(self.r.smembers(P + "bc-sending"))

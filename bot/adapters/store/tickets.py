@@ -8,6 +8,7 @@ from typing import Any
 
 from redis.client import Pipeline
 
+from bot.domain.threads import ThreadKind, ThreadRef
 from bot.domain.tickets import Author, Mention, State, Ticket
 
 P = "esc:"
@@ -98,6 +99,21 @@ def _day(ts: str) -> int:
         return int(float(ts)) // DAY_S
     except ValueError:
         return 0
+
+
+# How a ThreadRef is stored: a ticket's bare tweet id (most threads), the others behind their kind.
+_THREAD_PREFIXES = {ThreadKind.STORM: "storm:", ThreadKind.MOVED: "moved:"}
+
+
+def encode_thread(ref: ThreadRef) -> str:
+    return _THREAD_PREFIXES.get(ref.kind, "") + ref.id
+
+
+def decode_thread(stored: str) -> ThreadRef:
+    for kind, prefix in _THREAD_PREFIXES.items():
+        if stored.startswith(prefix):
+            return ThreadRef(kind, stored.removeprefix(prefix))
+    return ThreadRef.ticket(stored)
 
 
 def thread_key(channel: str, ts: str) -> str:
@@ -243,14 +259,17 @@ class TicketKeys:
         return int(self.r.hincrby(key, "post_attempts", 1))
 
     # -- lookups ------------------------------------------------------------------------------------------
-    def ticket_for_thread(self, channel: str, ts: str) -> str | None:
+    def thread(self, channel: str, ts: str) -> ThreadRef | None:
+        """What the bot's thread at (channel, ts) stands for; None when it is none of the bot's."""
         # one hash per channel and day: far less memory than a key per thread; before those, one per channel
         found = self.r.hget(thread_key(channel, ts), ts)
-        return found if found is not None else self.r.hget(P + "threads:" + channel, ts)  # type: ignore[no-any-return]
+        if found is None:
+            found = self.r.hget(P + "threads:" + channel, ts)
+        return decode_thread(found) if found else None
 
-    def link_thread(self, channel: str, ts: str, tweet_id: str) -> None:
+    def link_thread(self, channel: str, ts: str, ref: ThreadRef) -> None:
         pipe = self.r.pipeline(transaction=True)
-        pipe.hset(thread_key(channel, ts), ts, tweet_id)
+        pipe.hset(thread_key(channel, ts), ts, encode_thread(ref))
         pipe.expireat(thread_key(channel, ts), self._thread_expiry(ts))
         pipe.execute()
 
