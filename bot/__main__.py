@@ -23,8 +23,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Each command imports what it needs when it runs: `python -m bot check` loads no Slack, RQ or matplotlib.
     import redis
 
-    from bot.routing import load_routing
-    from bot.settings import load_settings, problems
+    from bot.routing import load_routing  # the YAML loader and schema: only `check` and the processes need them
+    from bot.settings import load_settings, problems  # as above
 
     failed = False
     try:

@@ -40,7 +40,7 @@ class Context:
     @cached_property
     def queue(self) -> JobQueue:
         """Every enqueue goes through here: it picks the queue, the lifetimes and the job's description."""
-        from bot.adapters.jobqueue import JobQueue
+        from bot.adapters.jobqueue import JobQueue  # RQ: loaded on first use (see TYPE_CHECKING above)
 
         # RQ stores pickled job data, so it needs a connection without decode_responses.
         return JobQueue(redis.Redis.from_url(self.settings.redis_url))
@@ -48,20 +48,20 @@ class Context:
     @cached_property
     def lanes(self) -> Lanes:
         """Slack's per-channel pace and the ticket lanes, shared by every process."""
-        from bot.adapters.store.lanes import Lanes
+        from bot.adapters.store.lanes import Lanes  # loaded on first use, like the clients
 
         return Lanes(self.redis, self.settings.slack_post_interval)
 
     @cached_property
     def slack(self) -> SlackClient:
-        from bot.adapters.slack import SlackClient
+        from bot.adapters.slack import SlackClient  # slack_sdk: loaded on first use
 
         self.settings.require("SLACK_BOT_TOKEN")
         return SlackClient(self.settings.slack_bot_token or "", self.settings.slack_api_url, pace=self.lanes)
 
     @cached_property
     def x(self) -> XClient:
-        from bot.adapters.x import XClient
+        from bot.adapters.x import XClient  # tweepy: loaded on first use
 
         return XClient(self.settings)
 

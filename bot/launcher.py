@@ -132,7 +132,7 @@ def _run(demo: bool, exit_after_demo: bool) -> int:
         if sandbox:
             # dev-only packages (a checkout's, not the wheel's): `python -m bot run` checked they are here
             from sandbox.demo import SANDBOX_ENV, start_standins
-            from sandbox.playground import start_playground
+            from sandbox.playground import start_playground  # dev-only, as above
 
             standins = start_standins(env, events_url=f"http://127.0.0.1:{env['PORT']}/slack/events")
             env.setdefault("LOG_LEVEL", "WARNING")  # let the story be read; LOG_LEVEL=INFO shows every job

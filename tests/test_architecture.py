@@ -173,6 +173,23 @@ def test_no_cycle_even_through_imports_inside_functions() -> None:
     assert cycles(graph(("bot", *DEV_ONLY), module_level=False)) == []
 
 
+def test_an_import_inside_a_function_says_why() -> None:
+    """Allowed only to keep start-up light (or a dev-only package out of the product), with its reason."""
+    silent = []
+    for m, p in bot_modules().items():
+        lines = p.read_text(encoding="utf-8").splitlines()
+        for func in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    last = node.end_lineno or node.lineno
+                    said = lines[max(0, node.lineno - 2):last]  # the line above and the import itself
+                    if not any("#" in line for line in said):
+                        silent.append(f"{m}:{node.lineno}")
+    assert silent == []
+
+
 def test_cycle_finder_sees_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
