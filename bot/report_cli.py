@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.adapters.slack_syntax import tweet_url
 from bot.context import get_context
 from bot.errors import BotError
 from bot.flows.report import TRIAGE, Window, day_window, load, percentile, totals
@@ -87,7 +88,7 @@ def as_text(data: dict[str, Any]) -> str:
         lines += ["", f"note: {data['retention']['note']}"]
     late = [t for t in data["tickets"] if t["breached"]]
     if late:
-        lines += ["", "Breached:"] + [f"  {t['department']:<10} https://x.com/i/status/{t['tweet_id']} "
+        lines += ["", "Breached:"] + [f"  {t['department']:<10} {tweet_url('', t['tweet_id'])} "
                                       f"(due {t['due_at']})" for t in late]
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot.adapters.slack_limits import fit_call, fit_message
+from bot.adapters.slack_syntax import tweet_url
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Ticket
 from bot.errors import ExternalServiceError
@@ -60,10 +61,6 @@ class Pace(Protocol):
     def hold(self, channel: str, seconds: float) -> float: ...
     def posted(self, channel: str) -> None: ...
     def now(self) -> float: ...
-
-
-def tweet_url(username: str, tweet_id: str) -> str:
-    return f"https://x.com/{username or 'i'}/status/{tweet_id}"
 
 
 def local_time(value: datetime, tz: ZoneInfo) -> str:

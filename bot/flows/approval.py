@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.adapters.slack import SlackError, approval_blocks
+from bot.adapters.slack_syntax import mention_each
 from bot.context import Context
 from bot.domain.relays import Relay, RelayEvent, RelayState, sources
 from bot.domain.relays import transition as relay_transition
@@ -49,7 +50,7 @@ def approvers(ctx: Context, ticket: Ticket) -> frozenset[str] | None:
 
 
 def _mentions(users: frozenset[str] | None) -> str:
-    return "".join(f"<@{u}> " for u in sorted(users or ()))
+    return mention_each(sorted(users or ()))
 
 
 def _request_text(ctx: Context, relay: Relay, ticket: Ticket) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.adapters.jobqueue import DECLARE_STORM, ESCALATE_TWEET
 from bot.adapters.slack import SlackError
+from bot.adapters.slack_syntax import people_or_groups
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
@@ -70,8 +71,7 @@ def _ephemeral(text: str) -> dict[str, Any]:
 
 
 def _operator_list(ctx: Context) -> str:
-    who = sorted(ctx.routing.operators or ())
-    return ", ".join(f"<!subteam^{u}>" if u.startswith("S") else f"<@{u}>" for u in who)
+    return people_or_groups(ctx.routing.operators or ())
 
 
 def may_escalate_now(ctx: Context, user: str) -> bool | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.adapters.jobqueue import SLA_SUMMARY
 from bot.adapters.slack import STATE_ICONS, SlackError, local_time
+from bot.adapters.slack_syntax import tweet_url
 from bot.context import Context
 from bot.domain.text import escape_slack, format_duration, truncate_for_slack
 from bot.domain.tickets import Ticket
@@ -120,7 +121,7 @@ def _ticket_line(ctx: Context, ticket: Ticket, now: datetime) -> str:
     try:
         link = ctx.slack.permalink(ticket.channel or "", ticket.message_ts or "")
     except SlackError:
-        link = f"https://x.com/{ticket.author.username or 'i'}/status/{ticket.tweet_id}"
+        link = tweet_url(ticket.author.username, ticket.tweet_id)
     late = t(ctx.locale, "home_late", late=format_duration(ticket.late_by(now), ctx.locale)) \
         if now > ticket.due_at else ""
     text = truncate_for_slack(escape_slack(" ".join(ticket.text.split())), 80)

@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.adapters.jobqueue import POST_LANE
-from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited, tweet_url
+from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited
+from bot.adapters.slack_syntax import channel_link, tweet_url
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
@@ -284,7 +285,7 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | Non
                 raise
             log.error("cannot post to %s (%s); ticket %s goes to triage", channel, exc.error, tweet_id)
             channel = ctx.routing.triage_channel
-            warn = f"⚠️ <#{_channel(ctx, ticket)}>: {exc.error}"
+            warn = f"⚠️ {channel_link(_channel(ctx, ticket))}: {exc.error}"
             ts = ctx.slack.post(channel, f"{warn}\n{text}", blocks, metadata=meta)
     ticket = transition(ticket, Event.POSTED, now, channel=channel, ts=ts)
     with ctx.queue.transaction() as tx:  # the first SLA timer and the record, one MULTI

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from bot.adapters.slack import SlackError
+from bot.adapters.slack_syntax import people_or_groups
 from bot.context import Context
 
 log = logging.getLogger(__name__)
@@ -40,5 +41,4 @@ def is_operator(ctx: Context, user: str) -> bool:
 
 def operator_mentions(ctx: Context) -> str:
     """The operators as Slack shows them: people and user groups, for "ask one of …" sentences."""
-    who = sorted(ctx.routing.operators or ())
-    return ", ".join(f"<!subteam^{u}>" if u.startswith("S") else f"<@{u}>" for u in who)
+    return people_or_groups(ctx.routing.operators or ())

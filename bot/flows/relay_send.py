@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.adapters.jobqueue import current_worker_name
-from bot.adapters.slack import tweet_url
+from bot.adapters.slack_syntax import mention, tweet_url
 from bot.adapters.store.relays import CLAIM_TTL_S
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
@@ -212,7 +212,7 @@ def _report_refusal(ctx: Context, relay: Relay, ticket: Ticket, thread_ts: str, 
     if not ctx.store.once(f"x-refused:{relay.key}", ttl=86400):
         return
     ctx.slack.post(relay.channel, t(ctx.locale, "x_refused", detail=escape_slack(detail)), thread_ts=thread_ts)
-    ops = " ".join(f"<@{u}>" for u in sorted(ctx.routing.operators or ()))
+    ops = " ".join(mention(u) for u in sorted(ctx.routing.operators or ()))
     link = ctx.slack.permalink(relay.channel, thread_ts) if thread_ts else ticket.tweet_id
     ctx.slack.post(ctx.routing.triage_channel, t(ctx.locale, "x_refused_ops", ticket=link,
                                                  detail=escape_slack(detail), ops=ops))

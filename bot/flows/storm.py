@@ -23,6 +23,7 @@ from bot.adapters.slack import (
     storm_header_blocks,
     storm_lines,
 )
+from bot.adapters.slack_syntax import mention
 from bot.context import Context
 from bot.domain.storms import StormEvent, StormState
 from bot.domain.storms import transition as storm_transition
@@ -203,7 +204,7 @@ def end(ctx: Context, storm_id: str, now: datetime, by: str = "") -> bool:
     if storm.get("header_ts"):
         text, blocks = _header(ctx, storm, len(ctx.store.storm_members(storm_id)))
         ctx.slack.update(storm["channel"], storm["header_ts"], text, blocks)
-        ctx.slack.post(storm["channel"], t(ctx.locale, "storm_ended", by=f"<@{by}>" if by else "—"),
+        ctx.slack.post(storm["channel"], t(ctx.locale, "storm_ended", by=mention(by) if by else "—"),
                        thread_ts=storm["header_ts"])
     return True
 

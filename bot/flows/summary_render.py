@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.adapters.slack_syntax import tweet_url
 from bot.errors import UnknownDepartment
 from bot.flows.report import TRIAGE, day_window, fast_track_figures, top_keywords, totals
 from bot.messages import t
@@ -148,7 +149,7 @@ def _breaches(data: dict[str, Any], routing: Routing, locale: str, m: _Markup) -
         return [m.esc(t(locale, "summary_no_breaches"))]
     lines = [m.bold(m.esc(t(locale, "summary_breached_title", n=len(late))))]
     for r in late[:MAX_BREACHES]:
-        url = f"https://x.com/{r['author'] or 'i'}/status/{r['tweet_id']}"
+        url = tweet_url(r["author"], r["tweet_id"])
         due = _local(r["due_at"], routing.timezone)
         if r["first_response_s"] is None:
             outcome = t(locale, "summary_unanswered")

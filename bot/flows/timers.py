@@ -28,7 +28,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.adapters.jobqueue import TIMER_JOBS, Transaction, cancel_waiting, job_id, retry
-from bot.adapters.slack import local_time, tweet_url
+from bot.adapters.slack import local_time
+from bot.adapters.slack_syntax import mention_each, tweet_url
 from bot.context import Context
 from bot.domain.calendar import next_open_instant
 from bot.domain.durations import format_duration
@@ -204,7 +205,7 @@ def _late(ticket: Ticket, now: datetime) -> str:
 
 
 def _mentions(users: tuple[str, ...] | list[str]) -> str:
-    return "".join(f"<@{u}> " for u in users)
+    return mention_each(users)
 
 
 def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, deferred: bool = False) -> str:
@@ -225,7 +226,7 @@ def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, 
                              retry=RETRY, job_id=timer_job_id(REMIND, tweet_id, index, due, "deferred"))
         return "deferred"
     left = format_duration(ctx.clock.business_elapsed(policy, now, due))
-    who = f"<@{ticket.claimed_by}> " if ticket.claimed_by else ""
+    who = mention_each([ticket.claimed_by] if ticket.claimed_by else [])
     text = t(ctx.locale, "sla_reminder", who=who, left=left, due=local_time(due, ctx.routing.timezone),
              policy=ticket.policy)
     posted = _post_once(ctx, f"sla:remind:{tweet_id}:{index}:{due_at}", ticket.channel or "", text,
