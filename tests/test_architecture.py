@@ -173,6 +173,13 @@ def test_no_cycle_even_through_imports_inside_functions() -> None:
     assert cycles(graph(("bot", *DEV_ONLY), module_level=False)) == []
 
 
+def test_the_context_is_built_at_the_edges_and_passed_down() -> None:
+    """Flows, the domain and the adapters take a Context (or less); only entry points and jobs build one."""
+    reaching = [m for m, p in bot_modules().items()
+                if m.startswith(("bot.flows", "bot.domain", "bot.adapters")) and "get_context" in p.read_text()]
+    assert reaching == []
+
+
 def test_an_import_inside_a_function_says_why() -> None:
     """Allowed only to keep start-up light (or a dev-only package out of the product), with its reason."""
     silent = []
