@@ -125,6 +125,35 @@ class Bot:
             time.sleep(0.02)
         proc.wait()
 
+    def drained(self, within: float = 3.0) -> bool:
+        """Nothing left for the bot to do: both queues empty, no job running, no scheduled job due within
+        `within` seconds, the Slack post and X relay outboxes empty."""
+        import redis
+        from rq import Queue
+        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+        from bot.adapters.jobqueue import QUEUES
+
+        conn = redis.Redis.from_url(self.env["REDIS_URL"])
+        horizon = time.time() + within
+        for name in QUEUES:
+            queue = Queue(name, connection=conn)
+            if len(queue) or StartedJobRegistry(queue=queue).count:
+                return False
+            if conn.zcount(ScheduledJobRegistry(queue=queue).key, "-inf", horizon):
+                return False
+        return not (conn.zcard("esc:outbox:post") or conn.zcard("esc:outbox:relay"))
+
+    def settle(self, x: Any = None, polls: int = 0, within: float = 3.0, timeout: float = 30.0) -> None:
+        """Wait until the bot is drained (see `drained`), after `polls` more reads of X's mentions when given:
+        then "nothing else happened" can be asserted, without a fixed sleep that hopes it is long enough."""
+        if x is not None and polls:
+            def reads() -> int:
+                return sum(1 for r in list(x.requests) if r["path"].endswith("/mentions"))
+            seen = reads()
+            wait_for(lambda: reads() >= seen + polls, timeout, 0.05, f"{polls} more polls of X's mentions")
+        wait_for(lambda: self.drained(within), timeout, 0.05, "the queues, the scheduler and the outboxes to drain")
+
     def stop(self) -> None:
         for name in list(self.procs):
             self.kill(name, signal.SIGTERM)

@@ -158,7 +158,7 @@ def test_operators_given_as_a_user_group_are_asked_of_slack(start_bot, slack, x)
 
 
 def test_escalate_refusals_each_say_what_to_do_and_make_nothing(start_bot, slack, x):
-    start_bot(ROUTING)
+    bot = start_bot(ROUTING)
     tweet_id = customer_tweet(x, "와이브로 끊겨요", "flaky")
 
     outsider = acked(slack.slash_command("/escalate", tweet_id, user="U0STAFF1"))
@@ -183,7 +183,7 @@ def test_escalate_refusals_each_say_what_to_do_and_make_nothing(start_bot, slack
     acked(gone)
     assert answer(slack, gone) == t("ko", "escalate_not_found", tweet_id=gone_id)
 
-    time.sleep(1)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert all(slack.messages(c) == [] for c in ("C0WIBRO", "C0TRIAGE", "C0IPHONE"))
     # nothing was half-made: once X is back, the same tweet escalates normally
     retry = slack.slash_command("/escalate", tweet_id, user="U0OPS1")
@@ -221,7 +221,7 @@ def test_claim_shows_who_and_reminders_mention_them_then_resolve_closes_it(start
 
 
 def test_reassign_moves_the_ticket_with_its_deadline_and_history(start_bot, slack, x):
-    start_bot(ROUTING)
+    bot = start_bot(ROUTING)
     tweet_id = x.add_mention(f"@{ACCOUNT} 인터넷이 느려요", username="mover")
     old = ticket_in(slack, "C0TRIAGE", "mover")
     slack.user_message("C0TRIAGE", "// 와이브로 쪽 같아요 <@U0LEAD>", user="U0STAFF1", thread_ts=old["ts"])
@@ -245,7 +245,7 @@ def test_reassign_moves_the_ticket_with_its_deadline_and_history(start_bot, slac
     slack.user_message("C0WIBRO", "와이브로 팀입니다. 확인해 드릴게요", user="U0STAFF2", thread_ts=new["ts"])
     sent = wait_for(lambda: replies_on_x(x, tweet_id), 15, message="the reply from the new thread on X")
     shows(slack, "C0WIBRO", new["ts"], "✅ answered")
-    time.sleep(1)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert [s["text"] for s in replies_on_x(x, tweet_id)] == [sent[0]["text"]]
     assert sent[0]["text"] == "와이브로 팀입니다. 확인해 드릴게요"
 
@@ -265,7 +265,7 @@ def view_submission(slack, user: str, view: dict, reason: str):
 
 
 def test_approval_department_holds_replies_for_a_lead(start_bot, slack, x):
-    start_bot(ROUTING)
+    bot = start_bot(ROUTING)
     tweet_id = x.add_mention(f"@{ACCOUNT} 해지하고 싶어요", username="leaving")
     msg = ticket_in(slack, "C0CARE", "leaving")
 
@@ -298,7 +298,7 @@ def test_approval_department_holds_replies_for_a_lead(start_bot, slack, x):
     told = thread_has(slack, "C0CARE", msg["ts"], "↩️", "<@U0STAFF1>", "면제는 팀장 승인이 필요합니다")
     assert "<@U0LEAD>" in told["text"]
     shows(slack, "C0CARE", request2["ts"], t("ko", "approval_rejected_note", user="U0LEAD"))
-    time.sleep(1)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert [s["text"] for s in replies_on_x(x, tweet_id)] == ["혜택을 안내해 드릴게요"]
 
 

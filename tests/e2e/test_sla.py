@@ -45,7 +45,7 @@ def about(slack, channel: str, tweet_id: str) -> list[dict]:
 
 
 def test_reminder_at_half_time_then_breach_to_leads_and_managers_then_escalation(start_bot, slack, x):
-    start_bot(SECOND_SCALE)
+    bot = start_bot(SECOND_SCALE)
     created = datetime.now(UTC)
     tweet_id = x.add_mention(f"@{ACCOUNT} 아이폰 배송이 안 와요", username="waiting", created_at=created)
     msg = ticket_in(slack, "C0IPHONE", "waiting")
@@ -66,7 +66,7 @@ def test_reminder_at_half_time_then_breach_to_leads_and_managers_then_escalation
     step = wait_for(lambda: [m for m in about(slack, "C0MANAGERS", tweet_id) if m["text"].startswith("📣")],
                     15, message="the escalation step to managers")[0]
     assert float(step["ts"]) >= created.timestamp() + 8 - EARLY
-    time.sleep(1.5)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert len(in_thread(slack, msg, "⏰")) == 1 and len(in_thread(slack, msg, "🚨")) == 1
     assert len(about(slack, "C0MANAGERS", tweet_id)) == 2
 
@@ -83,7 +83,7 @@ def test_an_answered_ticket_stays_quiet_and_the_report_counts_both(start_bot, sl
 
     # The unanswered one is past its breach and its escalation step: so is the answered one, written earlier.
     wait_for(lambda: len(about(slack, "C0MANAGERS", late)) == 2, 20, message="the late one's breach and step")
-    time.sleep(1)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     ours = [m["text"][:1] for m in slack.thread("C0IPHONE", msg["ts"])[1:] if m.get("bot_id")]
     assert ours == ["✅"], "the bot said nothing but the sent note"
     assert about(slack, "C0MANAGERS", quiet) == []
@@ -115,5 +115,5 @@ def test_a_reminder_due_while_the_worker_was_down_is_sent_late_and_once(start_bo
     bot.start("worker")
     reminder = wait_for(lambda: in_thread(slack, msg, "⏰"), 15, message="the late reminder")[0]
     assert float(reminder["ts"]) >= created.timestamp() + 7
-    time.sleep(2)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert len(in_thread(slack, msg, "⏰")) == 1

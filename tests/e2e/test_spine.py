@@ -6,8 +6,6 @@ real redis-server and the Slack and X stand-ins, driven only through those stand
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.harness import wait_for
@@ -47,7 +45,7 @@ def test_mention_becomes_one_post_in_its_department_channel(bot, slack, x):
     for expected in ("@minsu", "김민수", "1,234", "아이폰4 예약했는데 배송이 너무 늦어요",
                      f"https://x.com/minsu/status/{tweet_id}", "아이폰 고객센터", "standard"):
         assert expected in shown, f"{expected!r} missing from the Slack post:\n{shown}"
-    time.sleep(2.5)  # two more polls
+    bot.settle(x, polls=2)  # two more polls, then drained: nothing else is coming
     assert [m for m in slack.messages("C0IPHONE")] == [msg], "the mention was posted more than once"
     assert slack.messages("C0TRIAGE") == []
 
@@ -78,14 +76,14 @@ def test_staff_reply_goes_to_x_once_as_plain_text_and_the_thread_shows_it(bot, s
     link = f"https://x.com/{ACCOUNT}/status/{sent[0]['id']}"
     wait_for(lambda: any(link in flat(m) for m in slack.thread("C0IPHONE", msg["ts"])), 10,
              message="the thread note with the tweet link")
-    time.sleep(2)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert len(replies_on_x(x, tweet_id)) == 1
 
 
 def test_hold_window_edit_changes_what_is_sent_and_delete_cancels(start_bot, slack, x):
     routing = (open("tests/data/routing.yaml", encoding="utf-8").read()
                .replace("hold: 0s", "hold: 3s"))
-    start_bot(routing)
+    bot = start_bot(routing)
     kept = x.add_mention(f"@{ACCOUNT} 아이폰 케이스 문의", username="editor")
     dropped = x.add_mention(f"@{ACCOUNT} 아이폰 액정 문의", username="deleter")
     m1, m2 = ticket_in(slack, "C0IPHONE", "editor"), ticket_in(slack, "C0IPHONE", "deleter")
@@ -99,7 +97,7 @@ def test_hold_window_edit_changes_what_is_sent_and_delete_cancels(start_bot, sla
     assert [t["text"] for t in sent] == ["수정된 답변입니다"]
     wait_for(lambda: any("🚫" in m.get("text", "") for m in slack.thread("C0IPHONE", m2["ts"])), 5,
              message="the cancelled notice")
-    time.sleep(2)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert replies_on_x(x, dropped) == []
 
 
@@ -117,7 +115,7 @@ def test_notes_bots_outsiders_and_too_long_replies_are_not_relayed(bot, slack, x
     assert len(told) == 1
     wait_for(lambda: [e for e in slack.ephemerals if e.get("user") == "U0OUTSIDER"], 10,
              message="the outsider being told")
-    time.sleep(2)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert replies_on_x(x, tweet_id) == []
 
 
@@ -129,7 +127,7 @@ def test_edit_or_delete_after_sending_is_not_relayed(bot, slack, x):
     slack.edit_message("C0IPHONE", reply.ts, "고친 답변")
     wait_for(lambda: any("ℹ️" in m.get("text", "") for m in slack.thread("C0IPHONE", msg["ts"])), 10,
              message="the thread being told edits are not relayed")
-    time.sleep(1.5)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert [t["text"] for t in replies_on_x(x, tweet_id)] == ["답변드립니다"]
 
 
@@ -141,7 +139,7 @@ def test_customer_reply_to_our_tweet_lands_in_the_same_thread(bot, slack, x):
     x.add_mention(f"@{ACCOUNT} 어느 서비스센터로 가면 되나요?", username="asker", in_reply_to=ours["id"])
     wait_for(lambda: any("어느 서비스센터로" in flat(m) for m in slack.thread("C0IPHONE", msg["ts"])), 15,
              message="the follow-up in the ticket's thread")
-    time.sleep(1.5)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert len(slack.messages("C0IPHONE")) == 1 and slack.messages("C0TRIAGE") == []
 
 
@@ -152,7 +150,7 @@ def test_slack_retries_never_send_a_second_tweet(bot, slack, x):
     slack.redeliver(delivery, retry_num=1)
     slack.redeliver(delivery, retry_num=2, reason="http_error")
     wait_for(lambda: replies_on_x(x, tweet_id), 15)
-    time.sleep(2)
+    bot.settle()  # the queues, the scheduler and the outboxes drained: nothing else is coming
     assert len(replies_on_x(x, tweet_id)) == 1
     notes = [m for m in slack.thread("C0IPHONE", msg["ts"]) if "✅" in m.get("text", "")]
     assert len(notes) == 1
@@ -169,5 +167,5 @@ def test_restarting_every_process_posts_nothing_twice(start_bot, slack, x):
         x.add_mention(f"@{ACCOUNT} 와이브로 문의 {i}", username=f"second{i}")
     bot.start()
     wait_for(lambda: len(slack.messages("C0WIBRO")) == 3, 20, message="three posts after the restart")
-    time.sleep(2.5)
+    bot.settle(x, polls=2)  # two more polls, then drained: nothing else is coming
     assert len(slack.messages("C0IPHONE")) == 5 and len(slack.messages("C0WIBRO")) == 3
