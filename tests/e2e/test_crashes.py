@@ -29,7 +29,7 @@ def test_worker_killed_mid_ingest_posts_every_mention_exactly_once(start_bot, sl
         assert posted_at_kill < 12, "the ingest finished before the kill; the test proves nothing"
         bot.start("worker")
         wait_for(lambda: len(slack.messages("C0IPHONE")) == 12, 60, message="all twelve posts after the restart")
-        time.sleep(2)
+        bot.settle()  # drained: no post is still on its way
     finally:
         slack.rate_limit_per_channel = None
     texts = [m["text"] for m in slack.messages("C0IPHONE")]
@@ -54,7 +54,7 @@ def test_redis_restart_with_aof_loses_no_ticket_cursor_or_pending_reply(tmp_path
         assert [t["text"] for t in sent] == ["재시작 후에도 가야 할 답변"]
         x.add_mention(f"@{ACCOUNT} 와이브로 문의", username="after")
         ticket_in(slack, "C0WIBRO", "after")
-        time.sleep(2)
+        bot.settle(x, polls=2)  # two more polls, then drained: an old mention would have come again
         assert len(slack.messages("C0IPHONE")) == 1, "the cursor was lost: old mentions came again"
         assert len(replies_on_x(x, tweet_id)) == 1
     finally:
