@@ -104,7 +104,8 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
     elif ticket.is_open and ticket.state.value != "new":
         blocks.append(ticket_actions(ticket, departments, locale))
     # Long links can make a tweet longer than a section may be: cut visibly, ending in a link to the tweet.
-    text, fitted = fit_message(f"@{a.username}: {body}", blocks, more=f"<{url}|{t(locale, 'open_tweet')}>")
+    text, fitted = fit_message(f"@{escape_slack(a.username)}: {body}", blocks,
+                               more=f"<{url}|{t(locale, 'open_tweet')}>")
     return text, fitted or []
 
 

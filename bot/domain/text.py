@@ -151,8 +151,9 @@ def _convert(text: str, users: Mapping[str, str], markup: bool) -> str:
     hold, gap = _free_chars(text, 2)
 
     def keep(piece: str) -> str:
+        # Numbered: pieces are kept out of text order (code first, then links), and a link may wrap code.
         held.append(piece)
-        return hold
+        return f"{hold}{len(held) - 1}{hold}"
 
     if markup:  # code is shown as typed: no emoji, no formatting, only its mentions resolved
         text = _CODE.sub(lambda m: keep(_convert(m.group(1) or m.group(2) or "", users, False)), text)
@@ -170,10 +171,15 @@ def _convert(text: str, users: Mapping[str, str], markup: bool) -> str:
         for marker in _MARKERS:
             text = marker.sub(r"\1", text)
     text = _close_gaps(text, gap)
-    parts = text.split(hold)
+    kept = re.compile(re.escape(hold) + r"(\d+)" + re.escape(hold))
+
+    def expand(piece: str) -> str:
+        return kept.sub(lambda m: expand(held[int(m.group(1))]), piece)
+
+    parts = kept.split(text)  # text, piece number, text, piece number, …, text
     out = parts[0]
-    for piece, part in zip(held, parts[1:], strict=True):
-        for chunk in (piece, part):  # a kept piece ending in a space next to a closed gap's space: one space
+    for number, part in zip(parts[1::2], parts[2::2], strict=True):
+        for chunk in (expand(held[int(number)]), part):  # a kept piece ending in a space next to a gap's: one
             out += chunk.lstrip(" \t") if out.endswith((" ", "\t")) and chunk.startswith((" ", "\t")) else chunk
     return out
 

@@ -109,6 +109,17 @@ def test_emoji_shortcodes(slack: str, plain: str) -> None:
     assert slack_to_plain(slack) == plain
 
 
+def test_code_and_links_keep_their_order_in_the_tweet() -> None:
+    # Code spans used to be put back before links, whatever their order: the tweet read "a b https://…".
+    reply = "Call `080-123` or visit <https://kt.com|our site> `today`"
+    assert slack_to_plain(reply) == "Call 080-123 or visit https://kt.com today"
+    assert slack_to_plain("`a` <@U1> `b`", {"U1": "Kim"}) == "a Kim b"
+
+
+def test_a_link_wrapped_around_code_does_not_crash_the_relay() -> None:
+    assert slack_to_plain("<`0`>") == "0"  # found by hypothesis: a ValueError in the relay
+
+
 def test_a_literally_typed_mention_stays_literal_text() -> None:
     # Slack sends a typed "<@U1>" as entities: it is the staff member's text, not a mention.
     assert slack_to_plain("&lt;@U1&gt;") == "<@U1>"

@@ -74,6 +74,9 @@ class App:
 def app(slack: SlackStandIn, web: WebClient) -> Iterator[App]:
     app = App(web)
     app.client.connect()
+    # The client returns once its handshake is sent; the stand-in registers the link a moment later (under
+    # load, after the test's first push, which then fell back to HTTP).
+    wait_for(slack.socket_mode.connected, 10, message="the socket link")
     yield app
     slack.socket_mode.reset()  # the client reads the close frame and lets go of its socket
     app.client.close()
