@@ -129,16 +129,25 @@ class Bot:
         """Nothing left for the bot to do: both queues empty, no job running, no scheduled job due within
         `within` seconds, the Slack post and X relay outboxes empty."""
         import redis
-        from rq import Queue
+        from rq import Queue, Worker
+        from rq.job import Job
         from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
         from bot.adapters.jobqueue import QUEUES
 
         conn = redis.Redis.from_url(self.env["REDIS_URL"])
         horizon = time.time() + within
+        alive = {p.pid for p in self.procs.values() if p.poll() is None}
+
+        def running(job_id: str) -> bool:  # a job a killed worker left "started" is not running
+            job = Job.fetch_many([job_id], connection=conn)[0]
+            worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=conn) \
+                if job is not None and job.worker_name else None
+            return worker is not None and worker.pid in alive
+
         for name in QUEUES:
             queue = Queue(name, connection=conn)
-            if len(queue) or StartedJobRegistry(queue=queue).count:
+            if len(queue) or any(running(j) for j in StartedJobRegistry(queue=queue).get_job_ids()):
                 return False
             if conn.zcount(ScheduledJobRegistry(queue=queue).key, "-inf", horizon):
                 return False
