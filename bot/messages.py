@@ -349,6 +349,19 @@ CATALOG: dict[str, dict[str, str]] = {
                       "en": "⏹️ <@{user}> stopped the broadcast ({sent}/{total} sent)."},
     "storm_not_staff": {"ko": "🔒 {department} 담당자, 리드 또는 운영자만 할 수 있습니다.",
                         "en": "🔒 Only {department} staff, leads or operators can do that."},
+    # -- issue 13 --
+    "x_not_summoned": {
+        "ko": "⚠️ 이 트윗은 계정을 멘션하거나 인용하지 않아 X가 이 계정의 공개 답글을 거절합니다. "
+              "전화나 DM으로 답변해 주세요.",
+        "en": "⚠️ This tweet neither mentions nor quotes the account: X will refuse a public reply from this "
+              "account; answer by phone or DM.",
+    },
+    "x_not_summoned_reply": {
+        "ko": "🚫 X로 보내지 않았습니다: @{username}님의 트윗이 계정을 멘션하거나 인용하지 않아 X가 공개 답글을 "
+              "거절합니다(셀프서브 이용 등급). 전화나 DM으로 답변해 주세요.",
+        "en": "🚫 Not sent to X: @{username}'s tweet neither mentions nor quotes the account, so X refuses a "
+              "public reply (self-serve access). Answer by phone or DM.",
+    },
 }
 
 

@@ -16,6 +16,7 @@ from sandbox import specs
 from sandbox.http import Reply, Request, StandInServer, json_reply
 from sandbox.x_problems import (
     DUPLICATE,
+    NOT_SUMMONED,
     REPLY_GONE,
     TOO_LONG,
     Fault,
@@ -36,8 +37,9 @@ class XStandIn(StandInServer):
     """X API v2 for one account; drive it from Python or over HTTP under /_sandbox/."""
 
     def __init__(self, account_username: str = "escalator_kr", account_id: str = "1000",
-                 validate_specs: bool | None = None, wrap_urls: bool = True) -> None:
+                 validate_specs: bool | None = None, wrap_urls: bool = True, access: str = "self-serve") -> None:
         super().__init__()
+        self.default_access = access  # "self-serve": replies only to posts that summoned the account; "enterprise"
         self.account_username = account_username
         self.account_id = account_id
         self.wrap_urls = wrap_urls
@@ -61,6 +63,7 @@ class XStandIn(StandInServer):
         for hold in getattr(self, "_holds", []):
             hold[3].set()  # a request a failed test left held goes on, rather than hang for two minutes
         with self._lock:
+            self.access = self.default_access
             self.timeline = Timeline(self.account_username, self.account_id, self.wrap_urls)
             self.requests: list[dict[str, Any]] = []
             self.spec_violations: list[str] = []
@@ -80,6 +83,12 @@ class XStandIn(StandInServer):
         with self._lock:
             user = self.timeline.add_user(username, name, followers or None)
             return self.timeline.add_tweet(text, user.id, created_at, in_reply_to).id
+
+    def add_post(self, text: str, username: str = "customer", quote_of: str | None = None) -> str:
+        """A customer's post that does not @mention the account (an /escalate finds it); `quote_of` quotes."""
+        with self._lock:
+            user = self.timeline.add_user(username)
+            return self.timeline.add_tweet(text, user.id, quote_of=quote_of).id
 
     def posted(self) -> list[dict[str, Any]]:
         """Tweets the account created, oldest first, with their raw text."""
@@ -322,6 +331,10 @@ class XStandIn(StandInServer):
         if reply_to and self.timeline.live(str(reply_to)) is None:
             return invalid_request([{"parameters": {"reply.in_reply_to_tweet_id": [str(reply_to)]},
                                      "message": REPLY_GONE}])
+        parent_tweet = self.timeline.live(str(reply_to)) if reply_to else None
+        if parent_tweet is not None and self.access != "enterprise" and \
+                not self.timeline.summons(parent_tweet, self.timeline.account):
+            return problem(403, NOT_SUMMONED)
         if parse_tweet(text).weightedLength > 280:
             return problem(400, TOO_LONG)
         if any(t.author_id == self.account_id and not t.deleted and t.text == text
@@ -357,6 +370,11 @@ class XStandIn(StandInServer):
             if (request.method, name) == ("POST", "mentions"):
                 when = parse_when(body.pop("created_at")) if body.get("created_at") else None
                 return json_reply({"id": self.add_mention(created_at=when, **body)})
+            if (request.method, name) == ("POST", "posts"):
+                return json_reply({"id": self.add_post(**body)})
+            if (request.method, name) == ("POST", "access"):
+                self.access = str(body["access"])
+                return json_reply({"ok": True})
             if (request.method, name) == ("POST", "users"):
                 return json_reply({"id": self.add_user(**body)})
             writers: dict[str, Callable[..., None]] = {

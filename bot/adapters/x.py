@@ -43,6 +43,10 @@ class DuplicateContent(ExternalServiceError):
     """X refused a tweet as a duplicate of one already posted: for a retried reply, it was sent."""
 
 
+class NotSummoned(XError):
+    """X (self-serve access) refused a reply to a post whose author did not @mention or quote the account."""
+
+
 def expand_links(text: str, tweet: dict[str, Any]) -> str:
     """X shortens every link to t.co in the text; staff should see where it goes (entities.urls)."""
     for url in (tweet.get("entities") or {}).get("urls") or []:
@@ -51,10 +55,15 @@ def expand_links(text: str, tweet: dict[str, Any]) -> str:
     return text
 
 
-def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention:
+def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
+                     tweets: dict[str, dict[str, Any]] | None = None) -> Mention:
+    """`tweets`: includes.tweets by id (the referenced_tweets.id expansion), for the authors of quoted posts."""
     user = users.get(str(tweet.get("author_id")), {})
-    replied_to = next((r["id"] for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
-                      None)
+    refs = tweet.get("referenced_tweets") or []
+    replied_to = next((r["id"] for r in refs if r.get("type") == "replied_to"), None)
+    quoted = [(tweets or {}).get(str(r.get("id")), {}).get("author_id") for r in refs if r.get("type") == "quoted"]
+    mentioned = [str(v) for m in (tweet.get("entities") or {}).get("mentions") or []
+                 for v in (m.get("id"), (m.get("username") or "").lower()) if v]
     created = tweet.get("created_at")
     return Mention(
         id=str(tweet["id"]),
@@ -65,6 +74,8 @@ def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) ->
         created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else datetime.now(UTC),
         conversation_id=tweet.get("conversation_id"),
         in_reply_to=replied_to,
+        mentioned=tuple(mentioned),
+        quoted_authors=tuple(str(a) for a in quoted if a),
     )
 
 
@@ -80,6 +91,8 @@ def _translate(exc: Exception) -> Exception:
         return XRateLimited(float(reset) if reset else None)
     if isinstance(exc, tweepy.Forbidden) and any("duplicate content" in m for m in exc.api_messages):
         return DuplicateContent("X already has a tweet with this text")
+    if isinstance(exc, tweepy.Forbidden) and any("not been mentioned" in m for m in exc.api_messages):
+        return NotSummoned("X refused the reply (403): " + "; ".join(exc.api_messages))
     if isinstance(exc, tweepy.TwitterServerError | requests.ConnectionError | requests.Timeout):
         return XUnavailable(f"X unavailable: {exc}")
     if isinstance(exc, tweepy.HTTPException):
@@ -136,12 +149,14 @@ class XClient:
                 return
 
     def get_tweet(self, tweet_id: str) -> Mention | None:
-        body = self._call(self.client.get_tweet, tweet_id, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
+        body = self._call(self.client.get_tweet, tweet_id, tweet_fields=TWEET_FIELDS,
+                          expansions=["author_id", "referenced_tweets.id"],
                           user_fields=USER_FIELDS, user_auth=self.read_user_auth)
         if not body.get("data"):
             return None
-        users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
-        return tweet_to_mention(body["data"], users)
+        includes = body.get("includes") or {}
+        users = {u["id"]: u for u in includes.get("users", [])}
+        return tweet_to_mention(body["data"], users, {tw["id"]: tw for tw in includes.get("tweets", [])})
 
     def reply(self, text: str, in_reply_to: str) -> str:
         """Post a reply as the account and return its tweet id."""

@@ -1,0 +1,105 @@
+"""X at its real limits (issue 13), in-process: the real flows, a real Redis, the stand-ins.
+
+The summoned rule: with self-serve access X takes a reply only to a post that @mentions or quotes the account.
+A ticket whose tweet does not says so when it is made, and a staff reply there is refused at once, not after a
+403; enterprise access turns the check off.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from bot.flows import escalate, relay
+from bot.messages import t
+from tests.harness import make_context
+
+ROUTING = open("tests/data/routing.yaml", encoding="utf-8").read()
+ENTERPRISE = ROUTING + "\nx: {access: enterprise}\n"
+ANSWER = "전화로 안내해 드리겠습니다"
+
+
+@pytest.fixture
+def ctx(redis_url, slack, x):
+    return make_context(redis_url, slack, x)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def escalated(ctx, tweet_id: str):
+    said = escalate.run(ctx, escalate.Request(tweet_id, "iphone", False, ""), "U0OPS1", now())
+    ticket = ctx.store.ticket(tweet_id)
+    assert ticket is not None and ticket.message_ts, said
+    return ticket
+
+
+def message_text(slack, ticket) -> str:
+    msg = slack.thread(ticket.channel, ticket.message_ts)[0]
+    return str(msg.get("text", "")) + str(msg.get("blocks", ""))
+
+
+def thread_texts(slack, ticket) -> list[str]:
+    return [m.get("text", "") for m in slack.thread(ticket.channel, ticket.message_ts)[1:]]
+
+
+def reply(ctx, ticket, text: str = ANSWER) -> str:
+    ts = f"{int(now().timestamp())}.000101"
+    return relay.on_reply(ctx, ticket.channel, ticket.message_ts, ts, "U0STAFF1", text, now())
+
+
+def tweets_sent(x) -> list[dict]:
+    return [r for r in x.requests if (r["method"], r["path"]) == ("POST", "/2/tweets")]
+
+
+def test_an_escalated_tweet_without_a_mention_is_flagged_and_its_reply_refused_up_front(ctx, slack, x):
+    tweet_id = x.add_post("아이폰 화면이 깨졌어요", username="quiet")
+    ticket = escalated(ctx, tweet_id)
+    assert t("ko", "x_not_summoned") in message_text(slack, ticket), "the ticket says so when it is made"
+
+    assert reply(ctx, ticket) == "not-summoned"
+    assert thread_texts(slack, ticket)[-1] == t("ko", "x_not_summoned_reply", username="quiet")
+    assert tweets_sent(x) == [], "refused up front: X never saw the reply (no 403 to learn from)"
+    assert x.posted() == []
+    assert ctx.store.ticket(tweet_id).state.value == "open"
+
+
+def test_a_tweet_quoting_the_accounts_post_summons_it_and_the_reply_goes(ctx, slack, x):
+    with x._lock:
+        own = x.timeline.add_tweet("오늘 점검 안내입니다", x.account_id).id
+    tweet_id = x.add_post("아이폰 점검 언제 끝나요?", username="quoter", quote_of=own)
+    ticket = escalated(ctx, tweet_id)
+    assert t("ko", "x_not_summoned") not in message_text(slack, ticket)
+    assert reply(ctx, ticket) == "sent"
+    assert [p["text"] for p in x.posted() if p["in_reply_to_tweet_id"] == tweet_id] == [ANSWER]
+
+
+def test_enterprise_access_turns_the_check_off(redis_url, slack, x):
+    ctx = make_context(redis_url, slack, x, routing=ENTERPRISE)
+    x.access = "enterprise"
+    tweet_id = x.add_post("아이폰 배터리 문의", username="quiet")
+    ticket = escalated(ctx, tweet_id)
+    assert t("ko", "x_not_summoned") not in message_text(slack, ticket)
+    assert reply(ctx, ticket) == "sent"
+    assert [p["text"] for p in x.posted() if p["in_reply_to_tweet_id"] == tweet_id] == [ANSWER]
+
+
+def test_the_x_stand_in_refuses_a_reply_nobody_summoned_as_x_does(x):
+    quiet = x.add_post("아이폰 문의", username="quiet")
+    mention = x.add_mention("아이폰 문의", username="loud")
+    api = x.url
+
+    def post(reply_to: str, text: str) -> requests.Response:
+        return requests.post(api + "/2/tweets", json={"text": text, "reply": {"in_reply_to_tweet_id": reply_to}},
+                             headers={"authorization": "OAuth oauth_consumer_key=\"k\""}, timeout=5)
+
+    refused = post(quiet, "답변")
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["status"] == 403 and body["title"] == "Forbidden" and "not been mentioned" in body["detail"]
+    assert post(mention, "답변").status_code == 201
+    x.access = "enterprise"
+    assert post(quiet, "답변 2").status_code == 201
