@@ -14,6 +14,7 @@ from twitter_text import parse_tweet
 
 from sandbox import specs
 from sandbox.http import Reply, Request, StandInServer, json_reply
+from sandbox.x_limits import Limits
 from sandbox.x_problems import (
     DUPLICATE,
     NOT_SUMMONED,
@@ -54,7 +55,9 @@ class XStandIn(StandInServer):
             ("GET", re.compile(r"/2/tweets"), "/2/tweets", self._get_tweets),
             ("POST", re.compile(r"/2/tweets"), "/2/tweets", self._create_tweet),
             ("DELETE", re.compile(r"/2/tweets/(?P<id>[^/]+)"), "/2/tweets/{id}", self._delete),
+            ("GET", re.compile(r"/2/usage/tweets"), "/2/usage/tweets", self._usage),
         ]
+        self.clock: Callable[[], float] = time.time  # the limits' clock: a test or the bench may simulate time
         self.reset()
 
     # ----- Python control -------------------------------------------------------------------------------
@@ -69,6 +72,7 @@ class XStandIn(StandInServer):
             self.spec_violations: list[str] = []
             self._faults: list[Fault] = []
             self._holds: list[tuple[str, str, threading.Event, threading.Event]] = []
+            self.limits = Limits(lambda: self.clock())
 
     def add_user(self, username: str, name: str | None = None, followers: int = 0) -> str:
         with self._lock:
@@ -89,6 +93,22 @@ class XStandIn(StandInServer):
         with self._lock:
             user = self.timeline.add_user(username)
             return self.timeline.add_tweet(text, user.id, quote_of=quote_of).id
+
+    def set_limit(self, method: str, template: str, limit: int, window_s: float = 900.0) -> None:
+        """X's rate limit for one endpoint (e.g. Basic's 10 mentions reads per 15 min), from now."""
+        with self._lock:
+            self.limits.set_limit(method, template, limit, window_s)
+
+    def set_post_windows(self, windows: list[tuple[float, int]]) -> None:
+        """The account's posting windows as (seconds, posts), e.g. [(900, 100), (10800, 300)]."""
+        from sandbox.x_limits import Sliding
+        with self._lock:
+            self.limits.posts = [Sliding(float(s), int(n)) for s, n in windows]
+
+    def cap_usage(self, capped: bool = True, reset_day: int = 12) -> None:
+        """Every read answers 429 usage-capped (the monthly cap is reached) until called with False."""
+        with self._lock:
+            self.limits.capped, self.limits.cap_reset_day = capped, reset_day
 
     def posted(self) -> list[dict[str, Any]]:
         """Tweets the account created, oldest first, with their raw text."""
@@ -146,13 +166,38 @@ class XStandIn(StandInServer):
             fault = self._take_fault(request)
             if fault is not None and not fault.after:
                 return fault.reply()
+            route = self._route(request)
+            headers: dict[str, str] = {}
+            if route is not None and request.headers.get("authorization", "").startswith(("OAuth ", "Bearer ")):
+                kind = "app" if request.headers["authorization"].startswith("Bearer ") else "user"
+                refused, headers = self.limits.admit(request.method, route[2], kind)
+                if refused is not None:
+                    return refused
             reply = self._api(request)
             if fault is not None:
                 return fault.reply()
+            if route is not None and reply.status < 300:
+                self._count(route[2], request.method, reply)
+        for name, value in headers.items():
+            reply.headers.setdefault(name, value)
         reply.headers.setdefault("x-rate-limit-limit", "180")
         reply.headers.setdefault("x-rate-limit-remaining", "179")
-        reply.headers.setdefault("x-rate-limit-reset", str(int(time.time()) + 900))
+        reply.headers.setdefault("x-rate-limit-reset", str(int(self.clock()) + 900))
         return reply
+
+    def _route(self, request: Request) -> tuple[str, re.Pattern[str], str, Handler] | None:
+        return next((r for r in self._routes if r[0] == request.method and r[1].fullmatch(request.path)), None)
+
+    def _count(self, template: str, method: str, reply: Reply) -> None:
+        """What X bills and counts: the account's posts, and the posts a read returned."""
+        if (method, template) == ("POST", "/2/tweets"):
+            self.limits.posted()
+        elif method == "GET" and isinstance(reply.body, dict) and template != "/2/usage/tweets":
+            data = reply.body.get("data")
+            if isinstance(data, list):
+                self.limits.read(len(data))
+            elif isinstance(data, dict) and "text" in data:
+                self.limits.read(1)
 
     def _record(self, request: Request) -> None:
         auth = request.headers.get("authorization", "")
@@ -346,6 +391,13 @@ class XStandIn(StandInServer):
         return json_reply({"data": {"id": tweet.id, "text": self.timeline.render_text(text),
                                     "edit_history_tweet_ids": [tweet.id]}}, 201)
 
+    def _usage(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return problem(403, "Authenticating with OAuth 1.0a User Context is forbidden for this endpoint. "
+                                "Supported authentication types are [OAuth 2.0 Application-Only].",
+                           type="https://api.twitter.com/2/problems/unsupported-authentication")
+        return json_reply({"data": self.limits.usage()})
+
     def _delete(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
         tweet = self.timeline.live(path["id"])
         if tweet is None or tweet.author_id != self.account_id:
@@ -378,7 +430,9 @@ class XStandIn(StandInServer):
             if (request.method, name) == ("POST", "users"):
                 return json_reply({"id": self.add_user(**body)})
             writers: dict[str, Callable[..., None]] = {
-                "delete": lambda id: self.delete_tweet(id), "fail": self.fail_next, "reset": self.reset}
+                "delete": lambda id: self.delete_tweet(id), "fail": self.fail_next, "reset": self.reset,
+                "limit": self.set_limit, "cap": self.cap_usage,
+                "post_windows": lambda windows: self.set_post_windows([tuple(w) for w in windows])}
             if request.method == "POST" and name in writers:
                 writers[name](**body)
                 return json_reply({"ok": True})

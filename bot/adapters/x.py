@@ -15,6 +15,7 @@ import tweepy
 from bot.adapters.x_session import make_tweepy_client
 from bot.domain.text import unescape_entities
 from bot.domain.tickets import Author, Mention
+from bot.domain.xlimits import RateWindow
 from bot.errors import ExternalServiceError
 from bot.settings import Settings
 
@@ -36,6 +37,14 @@ class XUnavailable(ExternalServiceError):
 class XRateLimited(XUnavailable):
     def __init__(self, reset_at: float | None) -> None:
         super().__init__(f"X rate limit reached; resets at {reset_at}")
+        self.reset_at = reset_at
+
+
+class XUsageCapped(XRateLimited):
+    """X answered 429 usage-capped: the project's monthly (or daily) cap is reached; reads wait until it lifts."""
+
+    def __init__(self, reset_at: float | None, detail: str = "") -> None:
+        ExternalServiceError.__init__(self, f"X usage cap reached: {detail or 'usage-capped'}")
         self.reset_at = reset_at
 
 
@@ -85,9 +94,40 @@ class MentionPage:
     newest_id: str | None
 
 
+def _problem_type(exc: tweepy.HTTPException) -> str:
+    try:
+        body = exc.response.json() if exc.response is not None else {}
+    except ValueError:
+        return ""
+    return str(body.get("type", "")) if isinstance(body, dict) else ""
+
+
+def rate_window(headers: Any) -> RateWindow | None:
+    """X's x-rate-limit-* headers as a RateWindow (None when an answer lacks them)."""
+    try:
+        return RateWindow(int(headers["x-rate-limit-limit"]), int(headers["x-rate-limit-remaining"]),
+                          float(headers["x-rate-limit-reset"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _endpoint(url: str) -> str:
+    """Which rate-limit window an answer speaks for: "mentions", "post", "lookup", "usage" or "other"."""
+    path = url.split("?", 1)[0]
+    if path.endswith("/mentions"):
+        return "mentions"
+    if path.endswith("/usage/tweets"):
+        return "usage"
+    if "/2/tweets" in path:
+        return "lookup" if not path.endswith("/2/tweets") else "tweets"
+    return "other"
+
+
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, tweepy.TooManyRequests):
         reset = exc.response.headers.get("x-rate-limit-reset") if exc.response is not None else None
+        if _problem_type(exc).endswith("/usage-capped"):
+            return XUsageCapped(None, "; ".join(exc.api_messages))
         return XRateLimited(float(reset) if reset else None)
     if isinstance(exc, tweepy.Forbidden) and any("duplicate content" in m for m in exc.api_messages):
         return DuplicateContent("X already has a tweet with this text")
@@ -111,9 +151,24 @@ class XClient:
             settings.x_access_token, settings.x_access_token_secret,
         )
         self.client.return_type = dict  # plain JSON: we translate it ourselves
+        # The last x-rate-limit-* X sent per endpoint: adaptive polling paces itself from the mentions window.
+        self.windows: dict[str, RateWindow] = {}
+        self.client.session.hooks["response"].append(self._saw)
         self.read_user_auth = not settings.x_bearer_token  # no app token: read as the account
         self.user_auth_ok = all([settings.x_api_key, settings.x_api_secret, settings.x_access_token,
                                  settings.x_access_token_secret])
+
+    def _saw(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        window = rate_window(response.headers)
+        if window is not None:
+            kind = _endpoint(response.url)
+            if kind == "tweets" and response.request is not None and response.request.method == "POST":
+                kind = "post"
+            self.windows[kind] = window
+
+    def window(self, kind: str) -> RateWindow | None:
+        """The rate-limit window X last reported for "mentions", "post", "lookup" or "usage"."""
+        return self.windows.get(kind)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -15,6 +15,7 @@ from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
+from bot.domain.xlimits import next_poll_at
 from bot.flows import storm, timers
 from bot.flows.ticket_message import render, show
 from bot.messages import t
@@ -75,6 +76,20 @@ def poll(ctx: Context, now: datetime) -> int:
         ctx.store.release("poll")
     ctx.store.poll_ok()
     return count
+
+
+def poll_if_due(ctx: Context, now: datetime) -> bool:
+    """Adaptive polling (X_POLL_SECONDS unset), called every cron tick: poll when the schedule says it is time,
+    then set the next time from the mentions window X just reported, keeping a third of it for other reads.
+    Returns whether it polled (the caller then flushes the outbox)."""
+    if not ctx.store.take_poll_turn(now.timestamp()):
+        return False
+    try:
+        poll(ctx, now)
+    finally:
+        at = next_poll_at(ctx.x.window("mentions"), now.timestamp())
+        ctx.store.set_next_poll(max(at, ctx.store.poll_paused_until()))
+    return True
 
 
 def _read_mentions(ctx: Context, now: datetime) -> int:
