@@ -14,8 +14,8 @@ from bot.adapters.store.metrics import MetricKeys
 from bot.adapters.store.relays import Relay, RelayKeys
 from bot.adapters.store.retention import RetentionKeys
 from bot.adapters.store.storms import StormKeys
-from bot.adapters.store.xlimits import XLimitKeys
 from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
+from bot.adapters.store.xlimits import XLimitKeys
 
 __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 
