@@ -362,6 +362,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "🚫 Not sent to X: @{username}'s tweet neither mentions nor quotes the account, so X refuses a "
               "public reply (self-serve access). Answer by phone or DM.",
     },
+    "x_budget_held": {
+        "ko": "⏳ 이 계정의 X 게시 한도에 도달해 이 답글은 {at}에 보냅니다. 사라지지 않으며 순서대로 나갑니다.",
+        "en": "⏳ The account's X posting limit is reached: this reply goes at {at}. Nothing is lost; replies "
+              "go in order.",
+    },
+    "storm_budget": {
+        "ko": "⏳ {total}명 중 {sent}명에게 보냈습니다. 나머지는 X가 허용하는 대로 {at}부터 보냅니다 "
+              "(티켓 답글용 한도 {reserve}건은 남겨 둡니다).",
+        "en": "⏳ {sent} of {total} sent; the rest from {at} as X allows ({reserve} posts kept for ticket "
+              "replies).",
+    },
 }
 
 

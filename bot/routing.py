@@ -87,9 +87,19 @@ class XConfig:
     post_limits: tuple[PostLimit, ...] = (PostLimit(timedelta(minutes=15), 100), PostLimit(timedelta(hours=3), 300))
     reserve: int = 50  # posts per longest window kept for ticket replies; storm broadcasts use the rest
 
+    def __post_init__(self) -> None:
+        longest = max(self.post_limits, key=lambda w: w.per).max
+        if self.reserve >= longest:
+            raise ValueError(f"reserve ({self.reserve}) must be below the longest window's max ({longest}): "
+                             "a storm broadcast would never be sent")
+
     @property
     def summoned_only(self) -> bool:
         return self.access != ENTERPRISE
+
+    def windows(self) -> list[tuple[float, int]]:
+        """The posting windows as (seconds, posts)."""
+        return [(w.per.total_seconds(), w.max) for w in self.post_limits]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ bot/adapters/store/xlimits.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 HEADROOM = 1 / 3  # of every rate-limit window, kept for /escalate lookups and other reads
@@ -36,3 +37,13 @@ def next_poll_at(window: RateWindow | None, now: float, headroom: float = HEADRO
     if usable <= 0 or left <= 0:
         return max(now + MIN_POLL_S, window.reset_at + 1.0)
     return now + max(MIN_POLL_S, left / usable)
+
+
+def allowances(limits: Sequence[tuple[float, int]], reserve: int, tickets: bool) -> list[tuple[float, int]]:
+    """Each posting window (seconds, posts) as one kind of sender may use it. Ticket replies use all of it; a storm
+    broadcast only what lies above the reserve: `reserve` in the longest window, pro rata in the shorter ones
+    (with 100 per 15 min and 300 per 3 h, a reserve of 50 keeps 17 per 15 min and 50 per 3 h for tickets)."""
+    if tickets or not limits:
+        return list(limits)
+    longest = max(limits, key=lambda w: w[0])[1]
+    return [(per, max(1, most - math.ceil(reserve * most / longest))) for per, most in limits]

@@ -46,8 +46,11 @@ def thread_texts(slack, ticket) -> list[str]:
     return [m.get("text", "") for m in slack.thread(ticket.channel, ticket.message_ts)[1:]]
 
 
+_seq = iter(range(101, 10**6))
+
+
 def reply(ctx, ticket, text: str = ANSWER) -> str:
-    ts = f"{int(now().timestamp())}.000101"
+    ts = f"{int(now().timestamp())}.{next(_seq):06d}"
     return relay.on_reply(ctx, ticket.channel, ticket.message_ts, ts, "U0STAFF1", text, now())
 
 
@@ -103,3 +106,42 @@ def test_the_x_stand_in_refuses_a_reply_nobody_summoned_as_x_does(x):
     assert post(mention, "답변").status_code == 201
     x.access = "enterprise"
     assert post(quiet, "답변 2").status_code == 201
+
+
+# -- the posting budget ------------------------------------------------------------------------------------
+
+TIGHT = ROUTING + "\nx: {post_limits: [{per: 60s, max: 2}], reserve: 1}\n"
+
+
+def mention_ticket(ctx, x, username: str):
+    from bot.flows import ingest
+    tweet_id = x.add_mention(f"아이폰 문의 {username}", username=username)
+    ingest.poll(ctx, now())
+    ingest.flush_outbox(ctx, now())
+    return ctx.store.ticket(tweet_id)
+
+
+def test_a_ticket_reply_held_by_the_budget_says_when_it_goes_and_keeps_its_order(redis_url, slack, x):
+    from datetime import timedelta
+
+    from bot.flows import relay_send
+
+    ctx = make_context(redis_url, slack, x, routing=TIGHT)
+    a, b, c = (mention_ticket(ctx, x, u) for u in ("ann", "bob", "cho"))
+    assert reply(ctx, a, "첫 답변") == "sent"
+    assert reply(ctx, b, "둘째 답변") == "sent"
+
+    t0 = now()
+    third_ts, fourth_ts = f"{int(t0.timestamp())}.000201", f"{int(t0.timestamp())}.000202"
+    assert relay.on_reply(ctx, c.channel, c.message_ts, third_ts, "U0STAFF1", "셋째 답변", t0) == "held"
+    note = thread_texts(slack, c)[-1]
+    assert note.startswith("⏳") and ":" in note, "the thread hears when it will go"
+    assert relay.on_reply(ctx, c.channel, c.message_ts, fourth_ts, "U0STAFF1", "넷째 답변", t0) == "held"
+    assert [p["text"] for p in x.posted() if p["in_reply_to_tweet_id"] == c.tweet_id] == []
+
+    later = t0 + timedelta(seconds=61)  # both windows' posts are past: the budget frees two slots
+    # The fourth's timer fires first: it still waits behind the third, written before it.
+    assert relay_send.send(ctx, c.channel, fourth_ts, later) == "held"
+    assert relay_send.send(ctx, c.channel, third_ts, later) == "sent"
+    assert relay_send.send(ctx, c.channel, fourth_ts, later + timedelta(seconds=1)) == "sent"
+    assert [p["text"] for p in x.posted() if p["in_reply_to_tweet_id"] == c.tweet_id] == ["셋째 답변", "넷째 답변"]
