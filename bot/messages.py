@@ -373,6 +373,26 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "⏳ {sent} of {total} sent; the rest from {at} as X allows ({reserve} posts kept for ticket "
               "replies).",
     },
+    "x_usage_capped": {
+        "ko": "⛔ X 월간 읽기 한도(usage cap)에 도달해 멘션 읽기를 멈췄습니다. 새 멘션은 한도가 풀릴 때까지 Slack에 "
+              "오지 않습니다(답글 보내기는 계속됩니다). 한도는 {days}일 뒤 초기화되며, 크레딧을 추가하면 더 빨리 "
+              "풀립니다. {minutes}분마다 다시 시도하고 풀리면 자동으로 재개합니다. {ops}\n> {detail}",
+        "en": "⛔ X's monthly read cap is reached: reading mentions is paused. New mentions will not reach Slack "
+              "until it lifts (replies still go out). The cap resets in {days} day(s), sooner if credits are added. "
+              "The bot tries again every {minutes} min and resumes by itself. {ops}\n> {detail}",
+    },
+    "x_usage_lifted": {
+        "ko": "✅ X 읽기 한도가 풀려 멘션 읽기를 재개했습니다.",
+        "en": "✅ X's read cap has lifted: reading mentions again.",
+    },
+    "x_usage_line": {
+        "ko": "X 읽기: 오늘 {today}건, 이번 주기 {cycle} / {cap}건 ({pct}%, {days}일 뒤 초기화)",
+        "en": "X reads: {today} today, {cycle} of {cap} this cycle ({pct}%, resets in {days} days)",
+    },
+    "x_budget_line": {
+        "ko": "X 게시 한도 남음: {windows} (티켓 답글용 예비 {reserve}건)",
+        "en": "X posting budget left: {windows} ({reserve} kept for ticket replies)",
+    },
 }
 
 

@@ -15,7 +15,7 @@ import tweepy
 from bot.adapters.x_session import make_tweepy_client
 from bot.domain.text import unescape_entities
 from bot.domain.tickets import Author, Mention
-from bot.domain.xlimits import RateWindow
+from bot.domain.xlimits import RateWindow, XUsage
 from bot.errors import ExternalServiceError
 from bot.settings import Settings
 
@@ -219,6 +219,22 @@ class XClient:
         body = self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
         log.info("posted reply to %s in %.0f ms", in_reply_to, (time.monotonic() - started) * 1000)
         return str(body["data"]["id"])
+
+    def usage(self) -> XUsage | None:
+        """The project's post reads (GET /2/usage/tweets, app auth; 50 calls per 15 min): None without an app
+        token."""
+        if not self.client.bearer_token:
+            return None
+        body = self._call(self.client._make_request, "GET", "/2/usage/tweets",
+                          params={"usage_fields": ["cap_reset_day", "daily_project_usage", "project_cap",
+                                                   "project_usage"]},
+                          endpoint_parameters=("days", "usage.fields"))
+        data = body.get("data") or {}
+        days = ((data.get("daily_project_usage") or {}).get("usage") or [])
+        today = int(days[-1].get("usage") or 0) if days else 0
+        reset = data.get("cap_reset_day")
+        return XUsage(today=today, cycle=int(data.get("project_usage") or 0), cap=int(data.get("project_cap") or 0),
+                      reset_in_days=int(reset) if reset is not None else None)
 
     def own_reply(self, user_id: str, in_reply_to: str, text: str, since_id: str | None = None,
                   pages: int = 3) -> str | None:

@@ -47,3 +47,17 @@ def allowances(limits: Sequence[tuple[float, int]], reserve: int, tickets: bool)
         return list(limits)
     longest = max(limits, key=lambda w: w[0])[1]
     return [(per, max(1, most - math.ceil(reserve * most / longest))) for per, most in limits]
+
+
+@dataclass(frozen=True)
+class XUsage:
+    """GET /2/usage/tweets: posts read today and this billing cycle, against the project's cap."""
+
+    today: int
+    cycle: int
+    cap: int
+    reset_in_days: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.cap > 0 and self.cycle >= self.cap

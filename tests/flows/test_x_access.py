@@ -145,3 +145,44 @@ def test_a_ticket_reply_held_by_the_budget_says_when_it_goes_and_keeps_its_order
     assert relay_send.send(ctx, c.channel, third_ts, later) == "sent"
     assert relay_send.send(ctx, c.channel, fourth_ts, later + timedelta(seconds=1)) == "sent"
     assert [p["text"] for p in x.posted() if p["in_reply_to_tweet_id"] == c.tweet_id] == ["셋째 답변", "넷째 답변"]
+
+
+# -- usage caps, and X usage where people look -------------------------------------------------------------
+
+def test_a_usage_cap_pauses_polling_says_so_once_and_resumes_by_itself(ctx, slack, x):
+    from datetime import timedelta
+
+    from bot.flows import ingest
+
+    t0 = now()
+    x.cap_usage(True, reset_day=9)
+    waiting = x.add_mention("아이폰 문의 중에 한도", username="capped")
+    assert ingest.poll(ctx, t0) == 0
+    assert ingest.poll(ctx, t0 + timedelta(seconds=901)) == 0  # still capped at the next try
+    notices = [m["text"] for m in slack.messages("C0TRIAGE")]
+    assert len(notices) == 1 and notices[0].startswith("⛔") and "9일 뒤" in notices[0], notices
+    assert ctx.store.ticket(waiting) is None, "nothing read while capped"
+
+    x.cap_usage(False)
+    assert ingest.poll(ctx, t0 + timedelta(seconds=1000)) == 0, "paused: the 15-minute retry is not due yet"
+    assert ingest.poll(ctx, t0 + timedelta(seconds=1802)) == 1, "resumed by itself"
+    ingest.flush_outbox(ctx, t0 + timedelta(seconds=1802))
+    assert ctx.store.ticket(waiting).message_ts, "the waiting mention reached Slack"
+    texts = [m["text"] for m in slack.messages("C0TRIAGE")]
+    assert len(texts) == 2 and texts[1] == t("ko", "x_usage_lifted")
+
+
+def test_app_home_and_the_daily_summary_show_x_usage_and_the_budget_left(ctx, slack, x):
+    from bot.flows import home, ingest, report, summary
+
+    ticket = mention_ticket(ctx, x, "reader")
+    assert reply(ctx, ticket) == "sent"
+    home.publish_home(ctx, "U0OPS1", now())
+    view = str(slack.views[-1]["view"])
+    assert "X 읽기: 오늘 1건, 이번 주기 1 / 3,000,000건" in view, view
+    assert "X 게시 한도 남음: 99/100 (15m), 299/300 (3h)" in view
+    window = report.Window(*report.day_window(now(), ctx.routing.timezone))
+    summary.post_summary(ctx, summary.load(ctx, window, now()), now())
+    posted = str(slack.messages("C0MANAGERS")[-1]["blocks"])
+    assert "X 읽기" in posted and "99/100 (15m)" in posted
+    assert ingest  # the poll above read one post: that is the day's usage

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.adapters.store.tickets import P
@@ -95,3 +96,19 @@ class XLimitKeys:
         earlier = [float(until) for member, until in self.r.zrange(P + "x:held:" + ticket, 0, -1, withscores=True)
                    if float(member) < float(ts) and float(until) > now_ts - 10]
         return max(earlier) if earlier else None
+
+    # -- X usage (GET /2/usage/tweets, 50 calls per 15 min: cached) and the usage-cap pause -------------------
+    def cached_usage(self) -> dict[str, Any] | None:
+        raw = self.r.get(P + "x:usage")
+        return json.loads(raw) if raw else None
+
+    def cache_usage(self, usage: dict[str, Any], ttl_s: int = 300) -> None:
+        self.r.set(P + "x:usage", json.dumps(usage), ex=ttl_s)
+
+    def mark_usage_capped(self) -> bool:
+        """True for the first caller after the cap was reached (the one who tells triage)."""
+        return bool(self.r.set(P + "x:usage_capped", "1", nx=True, ex=40 * 86400))
+
+    def clear_usage_capped(self) -> bool:
+        """True if reads were capped until now (the caller tells triage they are back)."""
+        return bool(self.r.delete(P + "x:usage_capped"))
