@@ -35,13 +35,15 @@ class Sizes:
     ingest_rounds: int
     memory_mentions: int
     burst_mentions: int = 300
+    x_seconds: float = 120  # adaptive polling, live: customers tweet at random moments for this long
+    x_tweets: int = 40
 
 
 def sizes(args: argparse.Namespace) -> Sizes:
     if args.quick:
         return Sizes(mentions=20, relay_rate=20, relay_seconds=1, routing_departments=500, routing_rounds=2000,
                      report_tickets=2000, roundtrip_batch=10, ingest_rounds=1, memory_mentions=50,
-                     burst_mentions=20)
+                     burst_mentions=20, x_seconds=10, x_tweets=5)
     return Sizes(mentions=args.mentions, relay_rate=20, relay_seconds=10, routing_departments=500,
                  routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200, ingest_rounds=5,
                  memory_mentions=2000)
@@ -199,9 +201,32 @@ def burst_rows(s: Sizes, tmp: Path) -> list[Row]:
                 b.burst_s <= 1.1 * b.allowed_s)]
 
 
+def xlimits_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bench import xlimits
+
+    say(f"x limits: adaptive polling, {s.x_tweets} tweets over {s.x_seconds:g} s at pay-per-use limits")
+    (tmp / "live").mkdir()
+    (tmp / "hour").mkdir()
+    live = xlimits.live(tmp / "live", s.x_seconds, s.x_tweets)
+    say("x limits: a simulated hour at pay-per-use (450/15 min) and at Basic (10/15 min)")
+    paid, basic = xlimits.hour(tmp / "hour")
+    where = f"{live.shown}/{live.tweets} tweets, adaptive polling, X at 450 reads/15 min"
+    return [
+        Row(f"x: p50 tweet -> Slack ({where})", f"{live.p50_s:.2f} s",
+            f"{live.polls_per_min:.0f} polls/min", "-", "<= 4 s", live.p50_s <= 4),
+        Row(f"x: p99 tweet -> Slack ({where})", f"{live.p99_s:.2f} s", "-", "-", "<= 8 s", live.p99_s <= 8),
+        Row("x: 429s while live", str(live.throttled), "-", "-", "0", live.throttled == 0),
+        Row(f"x: 429s over a simulated hour at {paid.limit}/15 min ({paid.polls} polls)", str(paid.throttled),
+            f"p50/p99 tweet -> Slack {paid.p50_s:.0f}/{paid.p99_s:.0f} s (ticks of 1 s)", "-", "0",
+            paid.throttled == 0),
+        Row(f"x: 429s over a simulated hour at Basic's {basic.limit}/15 min ({basic.polls} polls)",
+            str(basic.throttled), f"p50/p99 tweet -> Slack {basic.p50_s:.0f}/{basic.p99_s:.0f} s", "-", "0",
+            basic.throttled == 0)]
+
+
 FIGURES: list[tuple[str, Callable[[Sizes, Path], list[Row]]]] = [
     ("routing", routing_rows), ("round trips", roundtrip_rows), ("report", report_rows),
-    ("ingest and relay", stack_rows), ("memory", memory_rows), ("burst", burst_rows)]
+    ("ingest and relay", stack_rows), ("memory", memory_rows), ("burst", burst_rows), ("x limits", xlimits_rows)]
 
 
 def main(args: argparse.Namespace) -> int:

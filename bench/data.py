@@ -38,7 +38,9 @@ def routing_yaml(depts: list[Department], hold: str = "0s") -> str:
              f"relay: {{hold: {hold}}}",
              "sla:", '  standard: {first_response: 24h, remind: ["50%", "90%"]}',
              '  fast_track: {first_response: 3h, remind: ["1h", "2h"]}',
-             "fast_track: {keywords: [개통, 장애], sla: fast_track}", "departments:"]
+             "fast_track: {keywords: [개통, 장애], sla: fast_track}",
+             # The bot's own throughput is measured, not X's posting limits (bench/xlimits.py measures those).
+             "x: {post_limits: [{per: 15m, max: 1000000}], reserve: 0}", "departments:"]
     for i, d in enumerate(depts):
         lines += [f"  - id: {d.id}", f"    name: 부서 {i}", f"    channel: {d.channel}",
                   f"    keywords: [{', '.join(d.keywords)}]", "    sla: standard", "    leads: [U0LEAD]"]

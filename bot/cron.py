@@ -9,9 +9,13 @@ from bot.adapters.jobqueue import BULK, FAILURE_TTL, RESULT_TTL
 from bot.settings import load_settings
 
 settings = load_settings()
-cron.register(jobs.poll_mentions, queue_name=BULK, interval=settings.x_poll_seconds,
-              job_timeout=600, name="poll_mentions",
-              result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+if settings.x_poll_seconds:  # a fixed interval, as set
+    cron.register(jobs.poll_mentions, queue_name=BULK, interval=settings.x_poll_seconds,
+                  job_timeout=600, name="poll_mentions",
+                  result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+else:  # adaptive: a short tick that polls only when the schedule X's rate-limit window sets in Redis says so
+    cron.register(jobs.poll_tick, queue_name=BULK, interval=1, job_timeout=600, name="poll_tick",
+                  result_ttl=0, failure_ttl=FAILURE_TTL)
 cron.register(jobs.sweep, queue_name=BULK, interval=15, job_timeout=600, name="sweep",
               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 cron.register(jobs.daily_report, queue_name=BULK, interval=60, job_timeout=300, name="daily_report",

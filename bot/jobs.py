@@ -29,6 +29,14 @@ def poll_mentions() -> int:
     return stored
 
 
+def poll_tick() -> int:
+    """Cron, every second when X_POLL_SECONDS is unset: poll mentions when the adaptive schedule says so."""
+    ctx = get_context()
+    if not ingest.poll_if_due(ctx, _now()):
+        return 0
+    return ingest.flush_outbox(ctx, _now())
+
+
 def post_lane(channel: str, token: str) -> int:
     """A channel's ticket lane, run again when the channel's pace frees it (see ingest.run_lane)."""
     return ingest.run_lane(get_context(), channel, _now(), token)

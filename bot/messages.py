@@ -349,6 +349,50 @@ CATALOG: dict[str, dict[str, str]] = {
                       "en": "⏹️ <@{user}> stopped the broadcast ({sent}/{total} sent)."},
     "storm_not_staff": {"ko": "🔒 {department} 담당자, 리드 또는 운영자만 할 수 있습니다.",
                         "en": "🔒 Only {department} staff, leads or operators can do that."},
+    # -- issue 13 --
+    "x_not_summoned": {
+        "ko": "⚠️ 이 트윗은 계정을 멘션하거나 인용하지 않아 X가 이 계정의 공개 답글을 거절합니다. "
+              "전화나 DM으로 답변해 주세요.",
+        "en": "⚠️ This tweet neither mentions nor quotes the account: X will refuse a public reply from this "
+              "account; answer by phone or DM.",
+    },
+    "x_not_summoned_reply": {
+        "ko": "🚫 X로 보내지 않았습니다: @{username}님의 트윗이 계정을 멘션하거나 인용하지 않아 X가 공개 답글을 "
+              "거절합니다(셀프서브 이용 등급). 전화나 DM으로 답변해 주세요.",
+        "en": "🚫 Not sent to X: @{username}'s tweet neither mentions nor quotes the account, so X refuses a "
+              "public reply (self-serve access). Answer by phone or DM.",
+    },
+    "x_budget_held": {
+        "ko": "⏳ 이 계정의 X 게시 한도에 도달해 이 답글은 {at}에 보냅니다. 사라지지 않으며 순서대로 나갑니다.",
+        "en": "⏳ The account's X posting limit is reached: this reply goes at {at}. Nothing is lost; replies "
+              "go in order.",
+    },
+    "storm_budget": {
+        "ko": "⏳ {total}명 중 {sent}명에게 보냈습니다. 나머지는 X가 허용하는 대로 {at}부터 보냅니다 "
+              "(티켓 답글용 한도 {reserve}건은 남겨 둡니다).",
+        "en": "⏳ {sent} of {total} sent; the rest from {at} as X allows ({reserve} posts kept for ticket "
+              "replies).",
+    },
+    "x_usage_capped": {
+        "ko": "⛔ X 월간 읽기 한도(usage cap)에 도달해 멘션 읽기를 멈췄습니다. 새 멘션은 한도가 풀릴 때까지 Slack에 "
+              "오지 않습니다(답글 보내기는 계속됩니다). 한도는 {days}일 뒤 초기화되며, 크레딧을 추가하면 더 빨리 "
+              "풀립니다. {minutes}분마다 다시 시도하고 풀리면 자동으로 재개합니다. {ops}\n> {detail}",
+        "en": "⛔ X's monthly read cap is reached: reading mentions is paused. New mentions will not reach Slack "
+              "until it lifts (replies still go out). The cap resets in {days} day(s), sooner if credits are added. "
+              "The bot tries again every {minutes} min and resumes by itself. {ops}\n> {detail}",
+    },
+    "x_usage_lifted": {
+        "ko": "✅ X 읽기 한도가 풀려 멘션 읽기를 재개했습니다.",
+        "en": "✅ X's read cap has lifted: reading mentions again.",
+    },
+    "x_usage_line": {
+        "ko": "X 읽기: 오늘 {today}건, 이번 주기 {cycle} / {cap}건 ({pct}%, {days}일 뒤 초기화)",
+        "en": "X reads: {today} today, {cycle} of {cap} this cycle ({pct}%, resets in {days} days)",
+    },
+    "x_budget_line": {
+        "ko": "X 게시 한도 남음: {windows} (티켓 답글용 예비 {reserve}건)",
+        "en": "X posting budget left: {windows} ({reserve} kept for ticket replies)",
+    },
 }
 
 

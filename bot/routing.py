@@ -29,6 +29,7 @@ from bot.routing_schema import (
     HOLD_LONGEST,
     MAX_BYTES,
     PACE_LONGEST,
+    POST_WINDOW_LONGEST,
     RETENTION_LONGEST,
     RETENTION_SHORTEST,
     STORM_LONGEST,
@@ -67,6 +68,38 @@ class RelayConfig:
     hold: timedelta = timedelta(seconds=15)  # the undo window before a thread reply goes to X
     note_prefix: str = "//"  # thread replies starting with this are internal notes
     mode: str = "send"  # "send": replies go out after the hold; "approve": a lead approves each one
+
+
+@dataclass(frozen=True)
+class PostLimit:
+    per: timedelta  # a sliding window ...
+    max: int  # ... in which the account may post this many times
+
+
+SELF_SERVE, ENTERPRISE = "self-serve", "enterprise"
+
+
+@dataclass(frozen=True)
+class XConfig:
+    """The account's X access: who it may reply to, and its posting budget (X's documented self-serve limits)."""
+
+    access: str = SELF_SERVE  # self-serve: replies only to posts that @mention or quote the account
+    post_limits: tuple[PostLimit, ...] = (PostLimit(timedelta(minutes=15), 100), PostLimit(timedelta(hours=3), 300))
+    reserve: int = 50  # posts per longest window kept for ticket replies; storm broadcasts use the rest
+
+    def __post_init__(self) -> None:
+        longest = max(self.post_limits, key=lambda w: w.per).max
+        if self.reserve >= longest:
+            raise ValueError(f"reserve ({self.reserve}) must be below the longest window's max ({longest}): "
+                             "a storm broadcast would never be sent")
+
+    @property
+    def summoned_only(self) -> bool:
+        return self.access != ENTERPRISE
+
+    def windows(self) -> list[tuple[float, int]]:
+        """The posting windows as (seconds, posts)."""
+        return [(w.per.total_seconds(), w.max) for w in self.post_limits]
 
 
 @dataclass(frozen=True)
@@ -123,6 +156,7 @@ class Routing:
     storm: StormConfig | None = None
     locale: str = "ko"
     retention: timedelta = timedelta(days=90)  # a ticket and everything about it stay this long in Redis
+    x: XConfig = XConfig()
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
     _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
@@ -285,6 +319,14 @@ def _schema() -> dict[str, Field]:
         })),
         "locale": Field(choice("ko", "en")),
         "retention": Field(_retention(known)),
+        "x": Field(record(XConfig, {
+            "access": Field(choice(SELF_SERVE, ENTERPRISE)),
+            "post_limits": Field(list_of(record(PostLimit, {
+                "per": Field(positive_upto(POST_WINDOW_LONGEST), required=True),
+                "max": Field(integer(1), required=True),
+            }), non_empty="list at least one window, e.g. [{per: 15m, max: 100}]")),
+            "reserve": Field(integer(0)),
+        })),
     }
 
 

@@ -230,6 +230,7 @@ SLA_LONGEST = timedelta(days=365)  # first_response, next_response, reminder off
 HOLD_LONGEST = timedelta(hours=1)  # relay.hold: a reply held longer than this is a reply forgotten
 STORM_LONGEST = timedelta(days=1)  # storm.window, storm.quiet
 PACE_LONGEST = timedelta(hours=1)  # storm.pace
+POST_WINDOW_LONGEST = timedelta(days=1)  # x.post_limits[].per: X's longest posting window is 24 h
 RETENTION_SHORTEST, RETENTION_LONGEST = timedelta(days=1), timedelta(days=3650)
 
 

@@ -28,7 +28,7 @@ class Settings:
     x_access_token: str | None = field(default=None, repr=False)
     x_access_token_secret: str | None = field(default=None, repr=False)
     x_user_id: str | None = None
-    x_poll_seconds: int = 60
+    x_poll_seconds: int | None = None  # None: adaptive, from X's rate-limit window
     routing_file: str = "routing.yaml"
     port: int = 3000
     smtp_url: str | None = field(default=None, repr=False)  # smtp[s]://user:pass@host:port; holds a password
@@ -82,7 +82,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         x_access_token=get("X_ACCESS_TOKEN"),
         x_access_token_secret=get("X_ACCESS_TOKEN_SECRET"),
         x_user_id=get("X_USER_ID"),
-        x_poll_seconds=_int(env, "X_POLL_SECONDS", 60),
+        x_poll_seconds=_int(env, "X_POLL_SECONDS", 0) or None,
         routing_file=get("ROUTING_FILE", "routing.yaml") or "",
         port=_int(env, "PORT", 3000, minimum=0),
         smtp_url=get("SMTP_URL"),

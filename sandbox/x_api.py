@@ -14,8 +14,10 @@ from twitter_text import parse_tweet
 
 from sandbox import specs
 from sandbox.http import Reply, Request, StandInServer, json_reply
+from sandbox.x_limits import Limits
 from sandbox.x_problems import (
     DUPLICATE,
+    NOT_SUMMONED,
     REPLY_GONE,
     TOO_LONG,
     Fault,
@@ -36,8 +38,13 @@ class XStandIn(StandInServer):
     """X API v2 for one account; drive it from Python or over HTTP under /_sandbox/."""
 
     def __init__(self, account_username: str = "escalator_kr", account_id: str = "1000",
-                 validate_specs: bool | None = None, wrap_urls: bool = True) -> None:
+                 validate_specs: bool | None = None, wrap_urls: bool = True, access: str = "self-serve",
+                 enforce_limits: bool = True) -> None:
         super().__init__()
+        # X's limits answer 429 past them (headers are always sent); a throughput bench of the bot's own work
+        # may turn that off, as it lifts the bot's own posting budget in its routing.
+        self.enforce_limits = enforce_limits
+        self.default_access = access  # "self-serve": replies only to posts that summoned the account; "enterprise"
         self.account_username = account_username
         self.account_id = account_id
         self.wrap_urls = wrap_urls
@@ -52,7 +59,9 @@ class XStandIn(StandInServer):
             ("GET", re.compile(r"/2/tweets"), "/2/tweets", self._get_tweets),
             ("POST", re.compile(r"/2/tweets"), "/2/tweets", self._create_tweet),
             ("DELETE", re.compile(r"/2/tweets/(?P<id>[^/]+)"), "/2/tweets/{id}", self._delete),
+            ("GET", re.compile(r"/2/usage/tweets"), "/2/usage/tweets", self._usage),
         ]
+        self.clock: Callable[[], float] = time.time  # the limits' clock: a test or the bench may simulate time
         self.reset()
 
     # ----- Python control -------------------------------------------------------------------------------
@@ -61,11 +70,13 @@ class XStandIn(StandInServer):
         for hold in getattr(self, "_holds", []):
             hold[3].set()  # a request a failed test left held goes on, rather than hang for two minutes
         with self._lock:
+            self.access = self.default_access
             self.timeline = Timeline(self.account_username, self.account_id, self.wrap_urls)
             self.requests: list[dict[str, Any]] = []
             self.spec_violations: list[str] = []
             self._faults: list[Fault] = []
             self._holds: list[tuple[str, str, threading.Event, threading.Event]] = []
+            self.limits = Limits(lambda: self.clock())
 
     def add_user(self, username: str, name: str | None = None, followers: int = 0) -> str:
         with self._lock:
@@ -80,6 +91,28 @@ class XStandIn(StandInServer):
         with self._lock:
             user = self.timeline.add_user(username, name, followers or None)
             return self.timeline.add_tweet(text, user.id, created_at, in_reply_to).id
+
+    def add_post(self, text: str, username: str = "customer", quote_of: str | None = None) -> str:
+        """A customer's post that does not @mention the account (an /escalate finds it); `quote_of` quotes."""
+        with self._lock:
+            user = self.timeline.add_user(username)
+            return self.timeline.add_tweet(text, user.id, quote_of=quote_of).id
+
+    def set_limit(self, method: str, template: str, limit: int, window_s: float = 900.0) -> None:
+        """X's rate limit for one endpoint (e.g. Basic's 10 mentions reads per 15 min), from now."""
+        with self._lock:
+            self.limits.set_limit(method, template, limit, window_s)
+
+    def set_post_windows(self, windows: list[tuple[float, int]]) -> None:
+        """The account's posting windows as (seconds, posts), e.g. [(900, 100), (10800, 300)]."""
+        from sandbox.x_limits import Sliding
+        with self._lock:
+            self.limits.posts = [Sliding(float(s), int(n)) for s, n in windows]
+
+    def cap_usage(self, capped: bool = True, reset_day: int = 12) -> None:
+        """Every read answers 429 usage-capped (the monthly cap is reached) until called with False."""
+        with self._lock:
+            self.limits.capped, self.limits.cap_reset_day = capped, reset_day
 
     def posted(self) -> list[dict[str, Any]]:
         """Tweets the account created, oldest first, with their raw text."""
@@ -137,13 +170,38 @@ class XStandIn(StandInServer):
             fault = self._take_fault(request)
             if fault is not None and not fault.after:
                 return fault.reply()
+            route = self._route(request)
+            headers: dict[str, str] = {}
+            if route is not None and request.headers.get("authorization", "").startswith(("OAuth ", "Bearer ")):
+                kind = "app" if request.headers["authorization"].startswith("Bearer ") else "user"
+                refused, headers = self.limits.admit(request.method, route[2], kind)
+                if refused is not None and self.enforce_limits:
+                    return refused
             reply = self._api(request)
             if fault is not None:
                 return fault.reply()
+            if route is not None and reply.status < 300:
+                self._count(route[2], request.method, reply)
+        for name, value in headers.items():
+            reply.headers.setdefault(name, value)
         reply.headers.setdefault("x-rate-limit-limit", "180")
         reply.headers.setdefault("x-rate-limit-remaining", "179")
-        reply.headers.setdefault("x-rate-limit-reset", str(int(time.time()) + 900))
+        reply.headers.setdefault("x-rate-limit-reset", str(int(self.clock()) + 900))
         return reply
+
+    def _route(self, request: Request) -> tuple[str, re.Pattern[str], str, Handler] | None:
+        return next((r for r in self._routes if r[0] == request.method and r[1].fullmatch(request.path)), None)
+
+    def _count(self, template: str, method: str, reply: Reply) -> None:
+        """What X bills and counts: the account's posts, and the posts a read returned."""
+        if (method, template) == ("POST", "/2/tweets"):
+            self.limits.posted()
+        elif method == "GET" and isinstance(reply.body, dict) and template != "/2/usage/tweets":
+            data = reply.body.get("data")
+            if isinstance(data, list):
+                self.limits.read(len(data))
+            elif isinstance(data, dict) and "text" in data:
+                self.limits.read(1)
 
     def _record(self, request: Request) -> None:
         auth = request.headers.get("authorization", "")
@@ -322,6 +380,10 @@ class XStandIn(StandInServer):
         if reply_to and self.timeline.live(str(reply_to)) is None:
             return invalid_request([{"parameters": {"reply.in_reply_to_tweet_id": [str(reply_to)]},
                                      "message": REPLY_GONE}])
+        parent_tweet = self.timeline.live(str(reply_to)) if reply_to else None
+        if parent_tweet is not None and self.access != "enterprise" and \
+                not self.timeline.summons(parent_tweet, self.timeline.account):
+            return problem(403, NOT_SUMMONED)
         if parse_tweet(text).weightedLength > 280:
             return problem(400, TOO_LONG)
         if any(t.author_id == self.account_id and not t.deleted and t.text == text
@@ -332,6 +394,13 @@ class XStandIn(StandInServer):
         log.info("X stand-in: account posted %s", tweet.id)
         return json_reply({"data": {"id": tweet.id, "text": self.timeline.render_text(text),
                                     "edit_history_tweet_ids": [tweet.id]}}, 201)
+
+    def _usage(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return problem(403, "Authenticating with OAuth 1.0a User Context is forbidden for this endpoint. "
+                                "Supported authentication types are [OAuth 2.0 Application-Only].",
+                           type="https://api.twitter.com/2/problems/unsupported-authentication")
+        return json_reply({"data": self.limits.usage()})
 
     def _delete(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
         tweet = self.timeline.live(path["id"])
@@ -357,10 +426,17 @@ class XStandIn(StandInServer):
             if (request.method, name) == ("POST", "mentions"):
                 when = parse_when(body.pop("created_at")) if body.get("created_at") else None
                 return json_reply({"id": self.add_mention(created_at=when, **body)})
+            if (request.method, name) == ("POST", "posts"):
+                return json_reply({"id": self.add_post(**body)})
+            if (request.method, name) == ("POST", "access"):
+                self.access = str(body["access"])
+                return json_reply({"ok": True})
             if (request.method, name) == ("POST", "users"):
                 return json_reply({"id": self.add_user(**body)})
             writers: dict[str, Callable[..., None]] = {
-                "delete": lambda id: self.delete_tweet(id), "fail": self.fail_next, "reset": self.reset}
+                "delete": lambda id: self.delete_tweet(id), "fail": self.fail_next, "reset": self.reset,
+                "limit": self.set_limit, "cap": self.cap_usage,
+                "post_windows": lambda windows: self.set_post_windows([tuple(w) for w in windows])}
             if request.method == "POST" and name in writers:
                 writers[name](**body)
                 return json_reply({"ok": True})

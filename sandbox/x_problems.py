@@ -17,6 +17,10 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 TOO_LONG = ("Your Tweet text is too long. For more information on how Twitter determines text length see "
             "https://github.com/twitter/twitter-text.")
+# Self-serve access since 23 Feb 2026: a reply only to a post whose author summoned the account (an @mention or
+# a quote of one of its posts); enterprise access is exempt.
+NOT_SUMMONED = ("Reply to this conversation is not allowed because you have not been mentioned or otherwise "
+                "engaged by the author of the post you are replying to.")
 REPLY_GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
 
 

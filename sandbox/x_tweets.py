@@ -68,6 +68,7 @@ class Tweet:
     in_reply_to_tweet_id: str | None = None
     in_reply_to_user_id: str | None = None
     deleted: bool = False
+    quoted_tweet_id: str | None = None  # a quote post: the post it quotes
 
 
 class Timeline:
@@ -106,7 +107,7 @@ class Timeline:
         return tweet if tweet is not None and not tweet.deleted else None
 
     def add_tweet(self, text: str, author_id: str, created_at: datetime | None = None,
-                  in_reply_to: str | None = None) -> Tweet:
+                  in_reply_to: str | None = None, quote_of: str | None = None) -> Tweet:
         parent = self.live(in_reply_to) if in_reply_to else None
         if in_reply_to and parent is None:
             raise KeyError(f"no tweet {in_reply_to} to reply to")
@@ -115,9 +116,18 @@ class Timeline:
         tweet = Tweet(tweet_id, text, author_id, created_at or datetime.now(UTC),
                       conversation_id=parent.conversation_id if parent else tweet_id,
                       in_reply_to_tweet_id=parent.id if parent else None,
-                      in_reply_to_user_id=parent.author_id if parent else None)
+                      in_reply_to_user_id=parent.author_id if parent else None,
+                      quoted_tweet_id=str(quote_of) if quote_of else None)
         self.tweets[tweet_id] = tweet
         return tweet
+
+    def summons(self, tweet: Tweet, user: User) -> bool:
+        """Whether the tweet's author summoned `user`: it is theirs, it @mentions them, or it quotes their post."""
+        handle = "@" + user.username.lower()
+        quoted = self.tweets.get(tweet.quoted_tweet_id or "")
+        return (tweet.author_id == user.id
+                or any(m.group(0).lower() == handle for m in _MENTION.finditer(tweet.text))
+                or (quoted is not None and quoted.author_id == user.id))
 
     def mentions_of(self, user: User) -> list[Tweet]:
         """Live tweets mentioning user, by others, newest first."""
@@ -172,8 +182,10 @@ class Timeline:
             out["conversation_id"] = tweet.conversation_id
         if "in_reply_to_user_id" in fields and tweet.in_reply_to_user_id:
             out["in_reply_to_user_id"] = tweet.in_reply_to_user_id
-        if "referenced_tweets" in fields and tweet.in_reply_to_tweet_id:
-            out["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to_tweet_id}]
+        refs = [{"type": "replied_to", "id": tweet.in_reply_to_tweet_id}] if tweet.in_reply_to_tweet_id else []
+        refs += [{"type": "quoted", "id": tweet.quoted_tweet_id}] if tweet.quoted_tweet_id else []
+        if "referenced_tweets" in fields and refs:
+            out["referenced_tweets"] = refs
         if "entities" in fields and (entities := self.entities(tweet.text)):
             out["entities"] = entities
         if "lang" in fields:
@@ -195,10 +207,11 @@ class Timeline:
                 user_ids.append(tweet.in_reply_to_user_id)
             if "entities.mentions.username" in expansions:
                 user_ids += [m["id"] for m in self.entities(tweet.text).get("mentions", []) if "id" in m]
-            if "referenced_tweets.id" in expansions and tweet.in_reply_to_tweet_id:
-                parent = self.live(tweet.in_reply_to_tweet_id)
-                if parent is not None:
-                    referenced.append(parent)
+            if "referenced_tweets.id" in expansions:
+                for ref in (tweet.in_reply_to_tweet_id, tweet.quoted_tweet_id):
+                    parent = self.live(ref) if ref else None
+                    if parent is not None:
+                        referenced.append(parent)
         out: dict[str, Any] = {}
         unique = list(dict.fromkeys(user_ids))
         if unique:

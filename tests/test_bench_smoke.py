@@ -35,6 +35,11 @@ ROWS = [
     "burst: Claim click -> its ticket message updated",
     "burst: a breach due during a 20-mention burst",
     "burst: all 20 tickets in Slack",
+    "x: p50 tweet -> Slack",
+    "x: p99 tweet -> Slack",
+    "x: 429s while live",
+    "x: 429s over a simulated hour at 450/15 min",
+    "x: 429s over a simulated hour at Basic's 10/15 min",
 ]
 
 

@@ -39,7 +39,7 @@ _SEALED = "sealed:"
 
 # Jobs that no person waits for; every other job is served first.
 BULK_JOBS = frozenset({
-    "bot.jobs.poll_mentions", "bot.jobs.post_lane", "bot.jobs.sweep",
+    "bot.jobs.poll_mentions", "bot.jobs.poll_tick", "bot.jobs.post_lane", "bot.jobs.sweep",
     "bot.jobs.daily_report", "bot.jobs.storm_broadcast", "bot.jobs.purge_retention",
 })
 

@@ -68,12 +68,13 @@ def local_time(value: datetime, tz: ZoneInfo) -> str:
 
 
 def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: str = "ko",
-                  departments: Sequence[tuple[str, str]] = (), moved_to: str = ""
+                  departments: Sequence[tuple[str, str]] = (), moved_to: str = "", warning: str = ""
                   ) -> tuple[str, list[dict[str, Any]]]:
     """The ticket message: author, the tweet (escaped), link, department, due time, state and its buttons.
 
     `departments` ((id, name) pairs) fills the Reassign menu; `moved_to` (a sentence) marks a message whose
-    ticket moved to another channel: it keeps the tweet, loses the buttons and points to the new thread."""
+    ticket moved to another channel: it keeps the tweet, loses the buttons and points to the new thread;
+    `warning` (a sentence) is shown under the tweet, e.g. that X will refuse a public reply."""
     a = ticket.author
     url = tweet_url(a.username, ticket.tweet_id)
     body = escape_slack(ticket.text)
@@ -99,6 +100,8 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
     if ticket.note:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"📝 {escape_slack(ticket.note)}"}]})
+    if warning:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": warning}]})
     if moved_to:
         blocks[2]["fields"][2] = {"type": "mrkdwn", "text": f"*{t(locale, 'state')}:* ➡️ {moved_to}"}
     elif ticket.is_open and ticket.state.value != "new":

@@ -15,6 +15,7 @@ import tweepy
 from bot.adapters.x_session import make_tweepy_client
 from bot.domain.text import unescape_entities
 from bot.domain.tickets import Author, Mention
+from bot.domain.xlimits import RateWindow, XUsage
 from bot.errors import ExternalServiceError
 from bot.settings import Settings
 
@@ -39,8 +40,20 @@ class XRateLimited(XUnavailable):
         self.reset_at = reset_at
 
 
+class XUsageCapped(XRateLimited):
+    """X answered 429 usage-capped: the project's monthly (or daily) cap is reached; reads wait until it lifts."""
+
+    def __init__(self, reset_at: float | None, detail: str = "") -> None:
+        ExternalServiceError.__init__(self, f"X usage cap reached: {detail or 'usage-capped'}")
+        self.reset_at = reset_at
+
+
 class DuplicateContent(ExternalServiceError):
     """X refused a tweet as a duplicate of one already posted: for a retried reply, it was sent."""
+
+
+class NotSummoned(XError):
+    """X (self-serve access) refused a reply to a post whose author did not @mention or quote the account."""
 
 
 def expand_links(text: str, tweet: dict[str, Any]) -> str:
@@ -51,10 +64,15 @@ def expand_links(text: str, tweet: dict[str, Any]) -> str:
     return text
 
 
-def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention:
+def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
+                     tweets: dict[str, dict[str, Any]] | None = None) -> Mention:
+    """`tweets`: includes.tweets by id (the referenced_tweets.id expansion), for the authors of quoted posts."""
     user = users.get(str(tweet.get("author_id")), {})
-    replied_to = next((r["id"] for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
-                      None)
+    refs = tweet.get("referenced_tweets") or []
+    replied_to = next((r["id"] for r in refs if r.get("type") == "replied_to"), None)
+    quoted = [(tweets or {}).get(str(r.get("id")), {}).get("author_id") for r in refs if r.get("type") == "quoted"]
+    mentioned = [str(v) for m in (tweet.get("entities") or {}).get("mentions") or []
+                 for v in (m.get("id"), (m.get("username") or "").lower()) if v]
     created = tweet.get("created_at")
     return Mention(
         id=str(tweet["id"]),
@@ -65,6 +83,8 @@ def tweet_to_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) ->
         created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else datetime.now(UTC),
         conversation_id=tweet.get("conversation_id"),
         in_reply_to=replied_to,
+        mentioned=tuple(mentioned),
+        quoted_authors=tuple(str(a) for a in quoted if a),
     )
 
 
@@ -74,12 +94,45 @@ class MentionPage:
     newest_id: str | None
 
 
+def _problem_type(exc: tweepy.HTTPException) -> str:
+    try:
+        body = exc.response.json() if exc.response is not None else {}
+    except ValueError:
+        return ""
+    return str(body.get("type", "")) if isinstance(body, dict) else ""
+
+
+def rate_window(headers: Any) -> RateWindow | None:
+    """X's x-rate-limit-* headers as a RateWindow (None when an answer lacks them)."""
+    try:
+        return RateWindow(int(headers["x-rate-limit-limit"]), int(headers["x-rate-limit-remaining"]),
+                          float(headers["x-rate-limit-reset"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _endpoint(url: str) -> str:
+    """Which rate-limit window an answer speaks for: "mentions", "post", "lookup", "usage" or "other"."""
+    path = url.split("?", 1)[0]
+    if path.endswith("/mentions"):
+        return "mentions"
+    if path.endswith("/usage/tweets"):
+        return "usage"
+    if "/2/tweets" in path:
+        return "lookup" if not path.endswith("/2/tweets") else "tweets"
+    return "other"
+
+
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, tweepy.TooManyRequests):
         reset = exc.response.headers.get("x-rate-limit-reset") if exc.response is not None else None
+        if _problem_type(exc).endswith("/usage-capped"):
+            return XUsageCapped(None, "; ".join(exc.api_messages))
         return XRateLimited(float(reset) if reset else None)
     if isinstance(exc, tweepy.Forbidden) and any("duplicate content" in m for m in exc.api_messages):
         return DuplicateContent("X already has a tweet with this text")
+    if isinstance(exc, tweepy.Forbidden) and any("not been mentioned" in m for m in exc.api_messages):
+        return NotSummoned("X refused the reply (403): " + "; ".join(exc.api_messages))
     if isinstance(exc, tweepy.TwitterServerError | requests.ConnectionError | requests.Timeout):
         return XUnavailable(f"X unavailable: {exc}")
     if isinstance(exc, tweepy.HTTPException):
@@ -98,9 +151,24 @@ class XClient:
             settings.x_access_token, settings.x_access_token_secret,
         )
         self.client.return_type = dict  # plain JSON: we translate it ourselves
+        # The last x-rate-limit-* X sent per endpoint: adaptive polling paces itself from the mentions window.
+        self.windows: dict[str, RateWindow] = {}
+        self.client.session.hooks["response"].append(self._saw)
         self.read_user_auth = not settings.x_bearer_token  # no app token: read as the account
         self.user_auth_ok = all([settings.x_api_key, settings.x_api_secret, settings.x_access_token,
                                  settings.x_access_token_secret])
+
+    def _saw(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        window = rate_window(response.headers)
+        if window is not None:
+            kind = _endpoint(response.url)
+            if kind == "tweets" and response.request is not None and response.request.method == "POST":
+                kind = "post"
+            self.windows[kind] = window
+
+    def window(self, kind: str) -> RateWindow | None:
+        """The rate-limit window X last reported for "mentions", "post", "lookup" or "usage"."""
+        return self.windows.get(kind)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -136,12 +204,14 @@ class XClient:
                 return
 
     def get_tweet(self, tweet_id: str) -> Mention | None:
-        body = self._call(self.client.get_tweet, tweet_id, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
+        body = self._call(self.client.get_tweet, tweet_id, tweet_fields=TWEET_FIELDS,
+                          expansions=["author_id", "referenced_tweets.id"],
                           user_fields=USER_FIELDS, user_auth=self.read_user_auth)
         if not body.get("data"):
             return None
-        users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
-        return tweet_to_mention(body["data"], users)
+        includes = body.get("includes") or {}
+        users = {u["id"]: u for u in includes.get("users", [])}
+        return tweet_to_mention(body["data"], users, {tw["id"]: tw for tw in includes.get("tweets", [])})
 
     def reply(self, text: str, in_reply_to: str) -> str:
         """Post a reply as the account and return its tweet id."""
@@ -149,6 +219,22 @@ class XClient:
         body = self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
         log.info("posted reply to %s in %.0f ms", in_reply_to, (time.monotonic() - started) * 1000)
         return str(body["data"]["id"])
+
+    def usage(self) -> XUsage | None:
+        """The project's post reads (GET /2/usage/tweets, app auth; 50 calls per 15 min): None without an app
+        token."""
+        if not self.client.bearer_token:
+            return None
+        body = self._call(self.client._make_request, "GET", "/2/usage/tweets",
+                          params={"usage_fields": ["cap_reset_day", "daily_project_usage", "project_cap",
+                                                   "project_usage"]},
+                          endpoint_parameters=("days", "usage.fields"))
+        data = body.get("data") or {}
+        days = ((data.get("daily_project_usage") or {}).get("usage") or [])
+        today = int(days[-1].get("usage") or 0) if days else 0
+        reset = data.get("cap_reset_day")
+        return XUsage(today=today, cycle=int(data.get("project_usage") or 0), cap=int(data.get("project_cap") or 0),
+                      reset_in_days=int(reset) if reset is not None else None)
 
     def own_reply(self, user_id: str, in_reply_to: str, text: str, since_id: str | None = None,
                   pages: int = 3) -> str | None:

@@ -73,6 +73,7 @@ class Ticket:
     opened_at: datetime | None = None  # start of the first-response clock; never moves (None: created_at)
     first_due_at: datetime | None = None  # the first-response deadline; never moves (None: due_at)
     storm: str | None = None  # the storm this ticket joined: one thread, answered by one broadcast
+    unsummoned: bool = False  # the tweet neither @mentions nor quotes the account: self-serve X refuses a reply
 
     @property
     def is_open(self) -> bool:
@@ -160,3 +161,12 @@ class Mention:
     created_at: datetime
     conversation_id: str | None = None
     in_reply_to: str | None = None  # the tweet this one replies to, if any
+    mentioned: tuple[str, ...] = ()  # the ids (and lower-cased usernames) it @mentions
+    quoted_authors: tuple[str, ...] = ()  # the authors of the posts it quotes
+
+
+def summons(m: Mention, account_id: str, username: str) -> bool:
+    """Whether the tweet's author summoned the account (X's rule for self-serve replies since 23 Feb 2026):
+    it @mentions the account, or quotes one of its posts (or is the account's own)."""
+    return (m.author.id == account_id or account_id in m.mentioned or account_id in m.quoted_authors
+            or bool(username) and username.lower() in m.mentioned)

@@ -19,6 +19,7 @@ from bot.domain.relays import distinct_form
 from bot.domain.storms import BroadcastEvent, BroadcastState
 from bot.domain.text import escape_slack, tweet_length
 from bot.domain.tickets import Event, State, Ticket, transition
+from bot.domain.xlimits import allowances
 from bot.flows import people, timers
 from bot.flows.people import may_answer
 from bot.messages import t
@@ -153,12 +154,20 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
         if pace:  # also across slices and the sweeper's resumptions: the last send is in Redis
             time.sleep(max(0.0, float(bc.get("last_sent") or 0) + pace - time.time()))
         ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
+        token = f"bc:{key}:{member.tweet_id}:{time.time():.3f}"
+        free_at = ctx.store.take_post(ctx.account()[0], _windows(ctx), time.time(), token)
+        if free_at:
+            # Only what lies above the reserve: ticket replies keep flowing meanwhile. Back by itself when X allows.
+            ctx.queue.schedule_broadcast(key, max(1.0, free_at - time.time() + 0.5))
+            _progress(ctx, bc, key, sent, total, resume_at=free_at)
+            return "budget"
         tried = done.get(member.tweet_id, "").startswith("sending")  # an earlier attempt may have reached X
         ctx.store.broadcast_mark(key, member.tweet_id, "sending")
         text = broadcast_text(member.author.username, bc["text"], nth.get(member.tweet_id, 1))
         try:
             tweet_id = _reply_once(ctx, member, text, tried)
         except XRateLimited as exc:
+            ctx.store.give_back_post(ctx.account()[0], _windows(ctx), token)
             wait = max(1.0, (exc.reset_at or time.time() + 60) - time.time() + 1)
             ctx.queue.schedule_broadcast(key, wait)
             _progress(ctx, bc, key, sent, total, paused=True)
@@ -167,6 +176,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             ctx.queue.schedule_broadcast(key, 30)
             return "retrying"
         except (XError, DuplicateContent) as exc:
+            ctx.store.give_back_post(ctx.account()[0], _windows(ctx), token)
             ctx.store.broadcast_mark(key, member.tweet_id, f"failed:{exc}")
             ctx.store.count("failures", "x_broadcast_refused")
             continue
@@ -201,10 +211,17 @@ def _reply_once(ctx: Context, member: Ticket, text: str, tried: bool) -> str:
         return ctx.x.reply(distinct, in_reply_to=member.tweet_id)
 
 
+def _windows(ctx: Context) -> list[tuple[float, int]]:
+    """The posting budget a broadcast may use: what lies above the reserve kept for ticket replies."""
+    return allowances(ctx.routing.x.windows(), ctx.routing.x.reserve, tickets=False)
+
+
 def _progress(ctx: Context, bc: dict[str, str], key: str, sent: int, total: int, paused: bool = False,
-              done: bool = False, failed: int = 0) -> None:
+              done: bool = False, failed: int = 0, resume_at: float | None = None) -> None:
     name = "storm_done" if done else "storm_paused" if paused else "storm_sending"
-    text = t(ctx.locale, name, sent=sent, total=total, failed=failed)
+    at = datetime.fromtimestamp(resume_at, ctx.routing.timezone).strftime("%H:%M") if resume_at else ""
+    text = t(ctx.locale, "storm_budget" if resume_at else name, sent=sent, total=total, failed=failed, at=at,
+             reserve=ctx.routing.x.reserve)
     if bc.get("progress_ts"):
         ctx.slack.update(bc["channel"], bc["progress_ts"], text,
                          storm_progress_blocks(ctx.locale, key, text, not done))

@@ -14,6 +14,7 @@ from bot.adapters.slack_syntax import people_or_groups
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
 from bot.domain.text import escape_slack
+from bot.domain.tickets import summons
 from bot.flows import ingest, people
 from bot.messages import t
 
@@ -142,13 +143,15 @@ def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
     if mention is None:
         return t(ctx.locale, "escalate_not_found", tweet_id=req.tweet_id)
     ticket = ingest.make_ticket(ctx, mention, now)
+    account_id, username = ctx.account()
     department = req.department or ticket.department
     dept = ctx.routing.department_or_none(department)
     fast = (req.fast or ticket.fast_track) and ctx.routing.fast_track is not None
     policy = ctx.routing.policy_for(dept, fast=fast)
     ticket = replace(ticket, department=department, policy=policy.name, fast_track=fast, source="escalate",
                      escalated_by=user, note=req.note, clock_start=now, opened_at=now,
-                     due_at=ctx.clock.due_at(policy, now), first_due_at=ctx.clock.due_at(policy, now))
+                     due_at=ctx.clock.due_at(policy, now), first_due_at=ctx.clock.due_at(policy, now),
+                     unsummoned=not summons(mention, account_id, username))
     if not ctx.store.create_tickets([ticket], now.timestamp())[0]:
         # Someone else's /escalate of the same tweet won the race.
         return _existing(ctx, req.tweet_id) or t(ctx.locale, "escalate_exists_unposted")

@@ -17,6 +17,7 @@ from bot.adapters.slack_syntax import tweet_url
 from bot.context import Context
 from bot.domain.text import escape_slack, format_duration, truncate_for_slack
 from bot.domain.tickets import Ticket
+from bot.flows import xusage
 from bot.flows.report import TRIAGE, Window, day_window, summarize
 from bot.messages import t
 
@@ -164,6 +165,10 @@ def home_view(ctx: Context, now: datetime) -> dict[str, Any]:
         header = f"*{escape_slack(ctx.department_name(dept_id))}* ({len(mine)})"
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": truncate_for_slack("\n".join([header, *lines]))}})
+    x_lines = xusage.lines(ctx, now)
+    if x_lines:
+        blocks = blocks[:98] + [{"type": "divider"},
+                                {"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(x_lines)}]}]
     return {"type": "home", "blocks": blocks[:100]}
 
 

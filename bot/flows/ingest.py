@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from bot.adapters.jobqueue import POST_LANE
 from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited
 from bot.adapters.slack_syntax import channel_link, tweet_url
-from bot.adapters.x import XError, XUnavailable
+from bot.adapters.x import XError, XUnavailable, XUsageCapped
 from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
-from bot.flows import storm, timers
+from bot.domain.xlimits import next_poll_at
+from bot.flows import storm, timers, xusage
 from bot.flows.ticket_message import render, show
 from bot.messages import t
 
@@ -64,6 +65,14 @@ def poll(ctx: Context, now: datetime) -> int:
         return 0
     try:
         count = _read_mentions(ctx, now)
+    except XUsageCapped as exc:
+        # The month's reads are used up: nothing to gain before credits or the next cycle. Tried again every
+        # 15 minutes; triage hears it once, and again once it lifts.
+        ctx.store.pause_polling(now.timestamp() + xusage.CAP_RETRY_S)
+        ctx.store.count("failures", "x_usage_capped")
+        log.warning("X usage cap reached; polling paused for %d s: %s", xusage.CAP_RETRY_S, exc)
+        xusage.capped(ctx, str(exc))
+        return 0
     except XUnavailable as exc:
         _back_off(ctx, now, exc)
         return 0
@@ -74,7 +83,22 @@ def poll(ctx: Context, now: datetime) -> int:
     finally:
         ctx.store.release("poll")
     ctx.store.poll_ok()
+    xusage.lifted(ctx)
     return count
+
+
+def poll_if_due(ctx: Context, now: datetime) -> bool:
+    """Adaptive polling (X_POLL_SECONDS unset), called every cron tick: poll when the schedule says it is time,
+    then set the next time from the mentions window X just reported, keeping a third of it for other reads.
+    Returns whether it polled (the caller then flushes the outbox)."""
+    if not ctx.store.take_poll_turn(now.timestamp()):
+        return False
+    try:
+        poll(ctx, now)
+    finally:
+        at = next_poll_at(ctx.x.window("mentions"), now.timestamp())
+        ctx.store.set_next_poll(max(at, ctx.store.poll_paused_until()))
+    return True
 
 
 def _read_mentions(ctx: Context, now: datetime) -> int:

@@ -21,7 +21,7 @@ from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import approval, storm
 from bot.flows.people import may_answer
 from bot.flows.relay_send import find_on_x, record_sent, recover, send, tweet_link
-from bot.flows.ticket_message import show
+from bot.flows.ticket_message import refuses_reply, show
 from bot.messages import t
 
 __all__ = ["may_answer", "on_delete", "on_edit", "on_reply", "recover", "send"]
@@ -68,6 +68,12 @@ def on_reply(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, tex
         ctx.slack.ephemeral(channel, user, t(ctx.locale, "not_staff", department=dept,
                                              prefix=ctx.routing.relay.note_prefix), thread_ts=thread_ts)
         return "not-staff"
+    if refuses_reply(ctx, ticket):
+        # Said at once, not after X's 403: self-serve access may reply only to a post that summoned the account.
+        if ctx.store.once(f"unsummoned:{channel}:{ts}", ttl=86400):
+            ctx.slack.post(channel, t(ctx.locale, "x_not_summoned_reply",
+                                      username=ticket.author.username), thread_ts=thread_ts)
+        return "not-summoned"
     plain, problem = _refusal(ctx, text)
     if problem:
         if ctx.store.once(f"refused:{channel}:{ts}:{zlib.crc32(plain.encode())}", ttl=86400):

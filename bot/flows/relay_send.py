@@ -24,6 +24,7 @@ from bot.domain.relays import Relay, RelayEvent, RelayState, distinct_form, sour
 from bot.domain.relays import transition as relay_transition
 from bot.domain.text import escape_slack, tweet_length
 from bot.domain.tickets import Event, Ticket, transition
+from bot.domain.xlimits import allowances
 from bot.flows import timers
 from bot.flows.ticket_message import show
 from bot.messages import t
@@ -95,8 +96,43 @@ def send(ctx: Context, channel: str, ts: str, now: datetime) -> str:
         ctx.store.change_relay(channel, ts, sources(RelayEvent.FAILED), lambda r: {
             "state": relay_transition(r.status, RelayEvent.FAILED).value, "detail": "ticket gone"})
         return "gone"
+    held = _hold_for_budget(ctx, relay, ticket, now)
+    if held:
+        return held
     with _holding(ctx, relay.key, worker):
         return _attempt(ctx, relay, ticket, now)
+
+
+def _budget_token(relay: Relay) -> str:
+    return f"{relay.key}:{relay.attempts}"
+
+
+def _windows(ctx: Context) -> list[tuple[float, int]]:
+    return allowances(ctx.routing.x.windows(), ctx.routing.x.reserve, tickets=True)
+
+
+def _hold_for_budget(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str | None:
+    """Take one post from the account's budget (the whole of it: ticket replies come first), or wait: behind an
+    earlier reply of this ticket that waits, or until the fullest window frees a slot. The thread hears once
+    when it will go; nothing is dropped."""
+    behind = ctx.store.held_before(ticket.tweet_id, relay.ts, now.timestamp())
+    free_at = behind + 0.5 if behind else \
+        ctx.store.take_post(ctx.account()[0], _windows(ctx), now.timestamp(), _budget_token(relay))
+    if not free_at:
+        ctx.store.unhold_reply(ticket.tweet_id, relay.ts)
+        return None
+    ctx.store.hold_reply(ticket.tweet_id, relay.ts, free_at)
+    ctx.store.count("events", "x_reply_budget_held")
+    if ctx.store.once(f"budget-held:{relay.key}", ttl=86400):
+        at = datetime.fromtimestamp(free_at, ctx.routing.timezone).strftime("%H:%M:%S")
+        ctx.slack.post(relay.channel, t(ctx.locale, "x_budget_held", at=at), thread_ts=ticket.message_ts or "")
+    _retry_later(ctx, relay, max(0.5, free_at - now.timestamp() + 0.2), now, maybe_sent=False)
+    return "held"
+
+
+def _give_back(ctx: Context, relay: Relay) -> None:
+    """X did not take the post: its slot in the budget is free again."""
+    ctx.store.give_back_post(ctx.account()[0], _windows(ctx), _budget_token(relay))
 
 
 def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
@@ -122,11 +158,13 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
             return record_sent(ctx, relay, ctx.x.reply(distinct, in_reply_to=ticket.tweet_id), distinct, now)
     except DuplicateContent:
         ctx.store.count("failures", "x_reply_duplicate")
+        _give_back(ctx, relay)
         return _fail(ctx, relay, "duplicate content", t(ctx.locale, "x_duplicate_failed"), thread_ts, now)
     except XRateLimited as exc:
         wait = max(1.0, (exc.reset_at or now.timestamp() + 60) - now.timestamp() + 1)
         log.warning("X rate limit: reply %s waits %.0f s for the reset", relay.key, wait)
         ctx.store.count("failures", "x_reply_rate_limited")
+        _give_back(ctx, relay)
         return _retry_later(ctx, relay, wait, now, maybe_sent=False)
     except XUnavailable as exc:
         ctx.store.count("failures", "x_reply_unavailable")
@@ -140,6 +178,7 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
         return _retry_later(ctx, relay, BACKOFF_S[relay.attempts - 1], now, maybe_sent=True)
     except XError as exc:
         ctx.store.count("failures", "x_reply_refused")
+        _give_back(ctx, relay)
         _fail(ctx, relay, str(exc), "", thread_ts, now)
         _report_refusal(ctx, relay, ticket, thread_ts, str(exc))
         return "failed"

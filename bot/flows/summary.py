@@ -17,7 +17,7 @@ from bot import charts
 from bot.adapters import email
 from bot.adapters.slack import SlackError
 from bot.errors import BotError, ConfigError
-from bot.flows import report
+from bot.flows import report, xusage
 from bot.flows.report import Window, comparison_windows, day_window
 from bot.flows.summary_render import CHARTS, Summary, build_summary, fmt_duration  # noqa: F401 - re-exported
 from bot.messages import t
@@ -70,8 +70,12 @@ def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None
     images = chart_files(data, routing)
     errors: list[BotError] = []
     ts = None
+    blocks = list(summary.blocks)
+    x_lines = xusage.lines(ctx, now)  # X reads against the cap, and the posting budget left
+    if x_lines:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(x_lines)}]})
     try:
-        ts = ctx.slack.post(routing.managers_channel, summary.text, summary.blocks)
+        ts = ctx.slack.post(routing.managers_channel, summary.text, blocks)
     except BotError as exc:
         errors.append(SummaryNotPosted(f"the summary was not posted to {routing.managers_channel}: {exc}; "
                                        f"{post_hint(getattr(exc, 'error', ''))}"))

@@ -7,6 +7,7 @@ import logging
 from bot.adapters.slack import SlackError, ticket_blocks
 from bot.context import Context
 from bot.domain.tickets import Ticket
+from bot.messages import t
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +15,13 @@ log = logging.getLogger(__name__)
 def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
     """The message's fallback text and blocks for the ticket's current state."""
     return ticket_blocks(ticket, ctx.department_name(ticket.department), ctx.routing.timezone, ctx.locale,
-                         departments=[(d.id, d.name) for d in ctx.routing.departments])
+                         departments=[(d.id, d.name) for d in ctx.routing.departments],
+                         warning=t(ctx.locale, "x_not_summoned") if refuses_reply(ctx, ticket) else "")
+
+
+def refuses_reply(ctx: Context, ticket: Ticket) -> bool:
+    """X (self-serve access) refuses a public reply to a tweet that neither @mentions nor quotes the account."""
+    return ticket.unsummoned and ctx.routing.x.summoned_only
 
 
 def show(ctx: Context, ticket: Ticket) -> None:

@@ -22,8 +22,11 @@ BURST = 500
 
 def test_a_burst_of_500_becomes_one_thread_and_one_reply_reaches_all_once(start_bot, slack, x):
     slack.rate_limit_per_channel = 1.0  # Slack's real pace: one message a second per channel
+    # An account with a posting budget for 500 at once (enterprise-like); tests/e2e/test_x_limits.py has X's own.
+    x.set_limit("POST", "/2/tweets", 10_000)
+    x.set_post_windows([(900, 10_000)])
     try:
-        bot = start_bot(ROUTING)
+        bot = start_bot(ROUTING + "x: {post_limits: [{per: 15m, max: 10000}], reserve: 50}\n")
         for i in range(3):  # an ordinary morning first: posted one by one
             x.add_mention(f"@{ACCOUNT} 와이브로 요금 문의 {i}", username=f"calm{i}")
         wait_for(lambda: len(slack.messages("C0WIBRO")) == 3, 20, message="three ordinary tickets")

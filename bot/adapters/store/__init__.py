@@ -15,6 +15,7 @@ from bot.adapters.store.relays import Relay, RelayKeys
 from bot.adapters.store.retention import RetentionKeys
 from bot.adapters.store.storms import StormKeys
 from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
+from bot.adapters.store.xlimits import XLimitKeys
 
 __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 
@@ -22,7 +23,7 @@ __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 DEFAULT_RETENTION = timedelta(days=90)
 
 
-class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys):
+class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys):
     """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True.
 
     `retention` (routing.yaml) is how long a ticket and everything about it stay: the lifetime given to the
