@@ -23,6 +23,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Each command imports what it needs when it runs: `python -m bot check` loads no Slack, RQ or matplotlib.
     import redis
 
+    from bot.adapters.redis_url import connect, problem  # REDIS_URL's forms (Sentinel, TLS): as below
     from bot.routing import load_routing  # the YAML loader and schema: only `check` and the processes need them
     from bot.settings import load_settings, problems  # as above
 
@@ -37,14 +38,17 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"timezone {routing.timezone})")
     if settings is not None:
         try:
-            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).ping()
+            connect(settings.redis_url, retry_for=0, socket_connect_timeout=2).ping()
             print("redis: reachable")
-        except (redis.RedisError, ValueError) as exc:
+        except (redis.RedisError, ValueError, SettingsError) as exc:
             print(f"redis: not reachable at REDIS_URL ({type(exc).__name__}): start it, or fix REDIS_URL")
             failed = True
     found = problems()
-    for problem in found:
-        print(problem)
+    url_problem = problem(os.environ.get("REDIS_URL") or "redis://localhost:6379/0")
+    if url_problem and not any(line.startswith("REDIS_URL") for line in found):
+        found.append(url_problem)
+    for line in found:
+        print(line)
     if not found:
         print("environment: ok")
     return 1 if failed or found else 0

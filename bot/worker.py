@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 
+import redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
@@ -26,6 +27,8 @@ from rq.scripts import acquire_or_refresh_lock
 from rq.worker import SimpleWorker
 
 from bot.adapters.jobqueue import QUEUES
+from bot.adapters.redis_url import connect
+from bot.settings import load_settings
 
 LOCK_TTL_S = 10
 LOCK_RETRY_S = 2.0
@@ -39,6 +42,14 @@ class Scheduler(RQScheduler):
 
     _last_try = 0.0
     _last_beat = 0.0
+
+    @property
+    def connection(self) -> redis.Redis:
+        """The scheduler process's own client, from REDIS_URL like every other (RQ's rebuilds one from the
+        worker's pool arguments, which a Sentinel-managed pool cannot be rebuilt from)."""
+        if self._connection is None:
+            self._connection = connect(load_settings().redis_url)  # type: ignore[assignment]
+        return self._connection  # type: ignore[return-value]
 
     @property
     def should_reacquire_locks(self) -> bool:
