@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from bot.adapters.redis_url import connect
+from bot.adapters.redis_url import SENTINEL_SCHEMES, connect
 from bot.adapters.store import Store
 from bot.domain.sla import Clock
 from bot.messages import t
@@ -36,7 +36,9 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.redis, self.routing.retention)
+        # Behind Sentinel a replica may be promoted: writes that record a post or a tweet wait for it.
+        replicas = 1 if self.settings.redis_url.startswith(SENTINEL_SCHEMES) else 0
+        return Store(self.redis, self.routing.retention, replicas=replicas)
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -17,6 +17,7 @@ fired meanwhile. Here:
 
 from __future__ import annotations
 
+import os
 import time
 
 import redis
@@ -43,12 +44,19 @@ class Scheduler(RQScheduler):
     _last_try = 0.0
     _last_beat = 0.0
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._given = kwargs.get("connection") if "connection" in kwargs else args[1]
+        self._pid = os.getpid()
+
     @property
     def connection(self) -> redis.Redis:
-        """The scheduler process's own client, from REDIS_URL like every other (RQ's rebuilds one from the
-        worker's pool arguments, which a Sentinel-managed pool cannot be rebuilt from)."""
+        """The worker's client in the worker's process; in the scheduler's own process a client of its own from
+        REDIS_URL like every other (RQ's rebuilds one from the worker's pool arguments, which a Sentinel-managed
+        pool cannot be rebuilt from)."""
         if self._connection is None:
-            self._connection = connect(load_settings().redis_url)  # type: ignore[assignment]
+            same = os.getpid() == self._pid
+            self._connection = self._given if same else connect(load_settings().redis_url)  # type: ignore[assignment]
         return self._connection  # type: ignore[return-value]
 
     @property
