@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="measure the bot against the floor of its own work")
     b.add_argument("--mentions", type=int, default=1000, help="mentions in the ingest figure (default 1000)")
     b.add_argument("--quick", action="store_true", help="tiny numbers (smoke test)")
-    b.add_argument("--only", choices=["routing", "round trips", "report", "ingest and relay", "memory", "burst"],
+    b.add_argument("--only", choices=["routing", "round trips", "report", "ingest and relay", "memory", "burst",
+                                          "latency"],
                    action="append", help="run just this figure (repeatable)")
     b.set_defaults(fn=cmd_bench)
     so = sub.add_parser("socket", help="Slack over Socket Mode (needs SLACK_APP_TOKEN), in place of web")
