@@ -6,7 +6,6 @@ import argparse
 import importlib.util
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 from bot.errors import BotError, ConfigError, SettingsError
 
@@ -94,7 +93,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Escalator: X mentions -> Slack -> X",
                                 epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"escalator {_version()}")
+    p.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="validate ROUTING_FILE, every environment variable and Redis; exit 0 when "
                        "the bot can start", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,7 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _VersionAction(argparse.Action):
+    """argparse's "version" action, but the version is read only when asked for (not on every start)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"escalator {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~20 ms: only --version reads it
+
     try:
         return version("escalator")
     except PackageNotFoundError:
