@@ -37,13 +37,15 @@ class Sizes:
     burst_mentions: int = 300
     x_seconds: float = 120  # adaptive polling, live: customers tweet at random moments for this long
     x_tweets: int = 40
+    latency_mentions: int = 200  # per tickets/s run, over 20 channels
+    latency_big: int = 1000  # the burst whose time to visible is compared with Slack's limit
 
 
 def sizes(args: argparse.Namespace) -> Sizes:
     if args.quick:
         return Sizes(mentions=20, relay_rate=20, relay_seconds=1, routing_departments=500, routing_rounds=2000,
                      report_tickets=2000, roundtrip_batch=10, ingest_rounds=1, memory_mentions=50,
-                     burst_mentions=20, x_seconds=10, x_tweets=5)
+                     burst_mentions=20, x_seconds=10, x_tweets=5, latency_mentions=40, latency_big=60)
     return Sizes(mentions=args.mentions, relay_rate=20, relay_seconds=10, routing_departments=500,
                  routing_rounds=50_000, report_tickets=1_000_000, roundtrip_batch=200, ingest_rounds=5,
                  memory_mentions=2000)
@@ -224,9 +226,42 @@ def xlimits_rows(s: Sizes, tmp: Path) -> list[Row]:
             basic.throttled == 0)]
 
 
+def latency_rows(s: Sizes, tmp: Path) -> list[Row]:
+    from bench import latency
+
+    say(f"latency: bursts of {s.latency_mentions} mentions over {latency.CHANNELS} channels at Slack's pace, "
+        "0 and 150 ms round trip, 1, 2 and 4 workers; then a "
+        f"{s.latency_big}-mention burst and the relay at 150 ms with 4 workers")
+    res = latency.run(tmp, s.latency_mentions, s.latency_big, s.relay_rate, s.relay_seconds)
+    rows = []
+    for b in res.bursts:
+        limit = b.mentions / b.slack_limit_s
+        rows.append(Row(f"latency: tickets/s to Slack, {b.latency_ms:.0f} ms round trip, {b.workers} worker(s) "
+                        f"({b.mentions} mentions over {latency.CHANNELS} channels; {b.throttled} 429s)",
+                        f"{b.per_s:.1f}/s", f"{limit:.0f}/s (Slack's limit: 1/s per channel)",
+                        ratio(limit, b.per_s), "<= 1.2x with 4 workers" if b.workers == 4 else "-",
+                        limit / b.per_s <= 1.2 if b.workers == 4 and b.per_s else None))
+    if res.big is not None:
+        b = res.big
+        rows.append(Row(f"latency: {b.mentions}-mention burst over {latency.CHANNELS} channels fully visible, "
+                        f"{b.latency_ms:.0f} ms round trip, {b.workers} workers ({b.throttled} 429s)",
+                        f"{b.visible_s:.1f} s", f"{b.slack_limit_s:.0f} s (Slack's limit)",
+                        ratio(b.visible_s, b.slack_limit_s), "<= 1.2x", b.visible_s <= 1.2 * b.slack_limit_s))
+    if res.relay is not None:
+        r = res.relay
+        where = f"150 ms round trip, {r.offered_per_s:g} replies/s, 4 workers ({r.arrived}/{r.sent} on X)"
+        rows += [Row(f"latency: relay p50 signed event -> POST /2/tweets, {where}", _ms(r.p50_ms),
+                     f"{_ms(r.floor_p50_ms)} (bare tweepy create_tweet)", ratio(r.p50_ms, r.floor_p50_ms), "-", None),
+                 Row(f"latency: relay p99 signed event -> POST /2/tweets, {where}", _ms(r.p99_ms),
+                     f"{_ms(r.floor_p99_ms)} (bare tweepy create_tweet)", ratio(r.p99_ms, r.floor_p99_ms),
+                     "<= 500 ms", r.p99_ms <= 500 and r.arrived == r.sent)]
+    return rows
+
+
 FIGURES: list[tuple[str, Callable[[Sizes, Path], list[Row]]]] = [
     ("routing", routing_rows), ("round trips", roundtrip_rows), ("report", report_rows),
-    ("ingest and relay", stack_rows), ("memory", memory_rows), ("burst", burst_rows), ("x limits", xlimits_rows)]
+    ("ingest and relay", stack_rows), ("memory", memory_rows), ("burst", burst_rows), ("x limits", xlimits_rows),
+    ("latency", latency_rows)]
 
 
 def main(args: argparse.Namespace) -> int:

@@ -102,11 +102,14 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Stack:
+    def start(self, workers: int = 1) -> Stack:
+        """web, cron and `workers` worker processes (the Procfile's worker line, run that many times)."""
         commands = dict(procfile(ROOT / "Procfile"))
-        for name in ("web", "worker", "cron"):
+        names = ["web", "cron"] + [("worker" if n == 0 else f"worker{n + 1}") for n in range(workers)]
+        for name in names:
             log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-            self.procs[name] = subprocess.Popen(commands[name], shell=True, cwd=ROOT, env=self.env, stdout=log,
+            command = commands["worker" if name.startswith("worker") else name]
+            self.procs[name] = subprocess.Popen(command, shell=True, cwd=ROOT, env=self.env, stdout=log,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(self._healthy, 60, 0.1, "the web process to answer /healthz")
         return self

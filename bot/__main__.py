@@ -6,7 +6,6 @@ import argparse
 import importlib.util
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 from bot.errors import BotError, ConfigError, SettingsError
 
@@ -23,6 +22,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Each command imports what it needs when it runs: `python -m bot check` loads no Slack, RQ or matplotlib.
     import redis
 
+    from bot.adapters.redis_url import connect, problem  # REDIS_URL's forms (Sentinel, TLS): as below
     from bot.routing import load_routing  # the YAML loader and schema: only `check` and the processes need them
     from bot.settings import load_settings, problems  # as above
 
@@ -37,14 +37,17 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"timezone {routing.timezone})")
     if settings is not None:
         try:
-            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).ping()
+            connect(settings.redis_url, retry_for=0, socket_connect_timeout=2).ping()
             print("redis: reachable")
-        except (redis.RedisError, ValueError) as exc:
+        except (redis.RedisError, ValueError, SettingsError) as exc:
             print(f"redis: not reachable at REDIS_URL ({type(exc).__name__}): start it, or fix REDIS_URL")
             failed = True
     found = problems()
-    for problem in found:
-        print(problem)
+    url_problem = problem(os.environ.get("REDIS_URL") or "redis://localhost:6379/0")
+    if url_problem and not any(line.startswith("REDIS_URL") for line in found):
+        found.append(url_problem)
+    for line in found:
+        print(line)
     if not found:
         print("environment: ok")
     return 1 if failed or found else 0
@@ -90,7 +93,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Escalator: X mentions -> Slack -> X",
                                 epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"escalator {_version()}")
+    p.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="validate ROUTING_FILE, every environment variable and Redis; exit 0 when "
                        "the bot can start", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--mentions", type=int, default=1000, help="mentions in the ingest figure (default 1000)")
     b.add_argument("--quick", action="store_true", help="tiny numbers (smoke test)")
     b.add_argument("--only", choices=["routing", "round trips", "report", "ingest and relay", "memory", "burst",
-                                      "x limits"],
+                                      "x limits", "latency"],
                    action="append", help="run just this figure (repeatable)")
     b.set_defaults(fn=cmd_bench)
     so = sub.add_parser("socket", help="Slack over Socket Mode (needs SLACK_APP_TOKEN), in place of web")
@@ -121,7 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _VersionAction(argparse.Action):
+    """argparse's "version" action, but the version is read only when asked for (not on every start)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"escalator {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~20 ms: only --version reads it
+
     try:
         return version("escalator")
     except PackageNotFoundError:

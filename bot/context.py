@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from bot.adapters.redis_url import SENTINEL_SCHEMES, connect
 from bot.adapters.store import Store
 from bot.domain.sla import Clock
 from bot.messages import t
@@ -35,7 +36,9 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.redis, self.routing.retention)
+        # Behind Sentinel a replica may be promoted: writes that record a post or a tweet wait for it.
+        replicas = 1 if self.settings.redis_url.startswith(SENTINEL_SCHEMES) else 0
+        return Store(self.redis, self.routing.retention, replicas=replicas)
 
     @cached_property
     def queue(self) -> JobQueue:
@@ -43,7 +46,7 @@ class Context:
         from bot.adapters.jobqueue import JobQueue  # RQ: loaded on first use (see TYPE_CHECKING above)
 
         # RQ stores pickled job data, so it needs a connection without decode_responses.
-        return JobQueue(redis.Redis.from_url(self.settings.redis_url))
+        return JobQueue(connect(self.settings.redis_url))
 
     @cached_property
     def lanes(self) -> Lanes:
@@ -100,7 +103,7 @@ def get_context() -> Context:
     if _context is None:
         settings = load_settings()
         _context = Context(settings=settings, routing=load_routing(settings.routing_file),
-                           redis=redis.Redis.from_url(settings.redis_url, decode_responses=True))
+                           redis=connect(settings.redis_url, decode_responses=True))
     return _context
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 
+from bot.adapters.redis_url import connect
 from bot.embedded_redis import RedisProcess, RedisStartError, port_is_free, start_redis
 from bot.errors import BotError
 from bot.logs import say
@@ -52,7 +53,7 @@ RUN_FILE_KEYS = ("REDIS_URL", "ROUTING_FILE")
 
 def _redis_reachable(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+        return bool(connect(url, retry_for=0, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
 

@@ -107,7 +107,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 
 REQUIRED_VARS = SLACK_VARS + X_WRITE_VARS
 TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": ("xoxb-",), "SLACK_APP_TOKEN": ("xapp-",)}
-URL_SCHEMES = {"REDIS_URL": ("redis://", "rediss://", "unix://"), "SLACK_API_URL": ("http://", "https://"),
+URL_SCHEMES = {"REDIS_URL": ("redis://", "rediss://", "unix://", "redis+sentinel://", "rediss+sentinel://"),
+               "SLACK_API_URL": ("http://", "https://"),
                "X_API_URL": ("http://", "https://"), "SMTP_URL": ("smtp://", "smtps://")}
 NUMBERS = {"X_POLL_SECONDS": 1, "PORT": 0}
 

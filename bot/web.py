@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs, slash
 from bot.adapters.jobqueue import BROADCAST_TIMEOUT_S, job_id
+from bot.adapters.redis_url import connect
 from bot.context import Context, get_context
 from bot.errors import ConfigError
 from bot.logs import configure_logging, exit_on_config_error
@@ -132,10 +133,14 @@ def create_app() -> Flask:
             return "malformed body", 400
         return handler.handle(request)  # type: ignore[no-any-return]
 
+    # Its own client, without the retries that carry the bot's clients through a failover: a health check
+    # answers within its timeout, and 503 while no primary answers.
+    probe = connect(ctx.settings.redis_url, retry_for=0, socket_connect_timeout=1, socket_timeout=1)
+
     @flask.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:
         try:
-            ctx.redis.ping()
+            probe.ping()
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
             return {"status": "unhealthy", "redis": type(exc).__name__}, 503
         return {"status": "ok", "redis": "ok"}, 200

@@ -17,8 +17,10 @@ fired meanwhile. Here:
 
 from __future__ import annotations
 
+import os
 import time
 
+import redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
@@ -26,6 +28,8 @@ from rq.scripts import acquire_or_refresh_lock
 from rq.worker import SimpleWorker
 
 from bot.adapters.jobqueue import QUEUES
+from bot.adapters.redis_url import connect
+from bot.settings import load_settings
 
 LOCK_TTL_S = 10
 LOCK_RETRY_S = 2.0
@@ -39,6 +43,21 @@ class Scheduler(RQScheduler):
 
     _last_try = 0.0
     _last_beat = 0.0
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._given = kwargs.get("connection") if "connection" in kwargs else args[1]
+        self._pid = os.getpid()
+
+    @property
+    def connection(self) -> redis.Redis:
+        """The worker's client in the worker's process; in the scheduler's own process a client of its own from
+        REDIS_URL like every other (RQ's rebuilds one from the worker's pool arguments, which a Sentinel-managed
+        pool cannot be rebuilt from)."""
+        if self._connection is None:
+            same = os.getpid() == self._pid
+            self._connection = self._given if same else connect(load_settings().redis_url)  # type: ignore[assignment]
+        return self._connection  # type: ignore[return-value]
 
     @property
     def should_reacquire_locks(self) -> bool:

@@ -73,10 +73,11 @@ def continue_after_cursor(x: XStandIn, redis_url: str | None) -> None:
         return
     import redis
 
+    from bot.adapters.redis_url import connect  # REDIS_URL's forms (Sentinel, TLS), like every process
     from bot.adapters.store.tickets import P
 
     try:
-        cursor = redis.Redis.from_url(redis_url, socket_connect_timeout=1).get(P + "x:since_id")
+        cursor = connect(redis_url, retry_for=0, socket_connect_timeout=1).get(P + "x:since_id")
     except redis.RedisError:
         return
     if cursor and cursor.isdigit():

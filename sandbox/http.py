@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import urllib.error
@@ -79,6 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self._read_body(),
         )
+        # A real service is a network round trip away: half of it before the request arrives, half after
+        # (not the /_sandbox/ driver's endpoints: those are the test's hands, not the service).
+        half = 0.0 if parts.path.startswith("/_sandbox/") else self.server.stand_in.latency_ms / 2000
+        if half:
+            time.sleep(half)
         try:
             reply = self.server.stand_in.handle(request)
         except Exception:  # a stand-in bug must answer 500, not hang the client
@@ -91,6 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if half:
+            self.wfile.flush()
+            time.sleep(half)
         if self.command != "HEAD":
             self.wfile.write(body)
 
@@ -106,9 +115,14 @@ class _Server(ThreadingHTTPServer):
 
 
 class StandInServer:
-    """Base of the stand-ins: start/stop a daemon HTTP thread and route requests to `handle`."""
+    """Base of the stand-ins: start/stop a daemon HTTP thread and route requests to `handle`.
 
-    def __init__(self) -> None:
+    `latency_ms` (default: the SANDBOX_LATENCY_MS environment variable, else 0) is the round trip every call
+    takes, as from a deployment far from the service (Seoul to Slack or X: 100-200 ms). Calls still run
+    concurrently, as they would over a real network; Slack's per-channel pace is counted on arrival."""
+
+    def __init__(self, latency_ms: float | None = None) -> None:
+        self.latency_ms = float(os.environ.get("SANDBOX_LATENCY_MS") or 0) if latency_ms is None else latency_ms
         self._lock = threading.RLock()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None

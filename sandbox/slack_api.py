@@ -125,6 +125,7 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
             self.spec_violations: list[str] = []
             self._faults: list[_Fault] = []
             self._last_post: dict[str, float] = {}
+            self.throttled = 0  # chat.postMessage calls answered 429 for going over the per-channel rate
             self.reset_files()
             self.reset_reads()
             self.reset_human_side()
@@ -245,6 +246,7 @@ class SlackStandIn(HumanSide, FilesSide, ReadSide, StandInServer):
         key, now, interval = str(args.get("channel")), time.monotonic(), 1.0 / self.rate_limit_per_channel
         last = self._last_post.get(key)
         if last is not None and now - last < interval:
+            self.throttled += 1
             return max(1, math.ceil(interval - (now - last)))
         self._last_post[key] = now
         return None

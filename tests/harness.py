@@ -128,14 +128,14 @@ class Bot:
     def drained(self, within: float = 3.0) -> bool:
         """Nothing left for the bot to do: both queues empty, no job running, no scheduled job due within
         `within` seconds, the Slack post and X relay outboxes empty."""
-        import redis
         from rq import Queue, Worker
         from rq.job import Job
         from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
         from bot.adapters.jobqueue import QUEUES
+        from bot.adapters.redis_url import connect
 
-        conn = redis.Redis.from_url(self.env["REDIS_URL"])
+        conn = connect(self.env["REDIS_URL"])
         horizon = time.time() + within
         alive = {p.pid for p in self.procs.values() if p.poll() is None}
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
-import holidays as holidays_lib
-
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_NUMBERS = {name: n for names in (DAY_NAMES, _FULL_DAY_NAMES) for n, name in enumerate(names)}
@@ -92,6 +90,8 @@ def _country_codes() -> frozenset[str]:
 @lru_cache(maxsize=256)
 def holiday_dates(country: str, year: int) -> frozenset[date]:
     """Public holidays of one country and year; cached, since every deadline computation asks."""
+    import holidays as holidays_lib  # ~20 ms: only business hours with holidays need it, not `report`'s start
+
     return frozenset(holidays_lib.country_holidays(country, years=year).keys())
 
 

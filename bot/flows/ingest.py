@@ -315,6 +315,7 @@ def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | Non
     with ctx.queue.transaction() as tx:  # the first SLA timer and the record, one MULTI
         timers.on_posted(ctx, ticket, now, tx)
         ctx.store.mark_posted(ticket, tx)
+    ctx.store.durable()  # the record of the Slack post and its first timer must outlive a failover
     return 1
 
 

@@ -39,6 +39,7 @@ def _claim_key(key: str) -> str:
 
 class RelayKeys:
     r: Any
+    durable: Callable[[], None]  # Store.durable
 
     def _write_relay(self, pipe: Any, key: str, values: Mapping[str, str], state: str, send_at: float) -> None:
         pipe.hset(P + "relay:" + key, mapping=values)
@@ -121,6 +122,8 @@ class RelayKeys:
                     if link_tweet:
                         pipe.set(P + "conv:" + link_tweet, after.ticket)
                     pipe.execute()
+                    if link_tweet:
+                        self.durable()  # the record of a tweet on X: it must outlive a failover
                     return after
                 except redis.WatchError:
                     continue
