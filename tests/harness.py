@@ -153,7 +153,7 @@ class Bot:
                 return False
         return not (conn.zcard("esc:outbox:post") or conn.zcard("esc:outbox:relay"))
 
-    def settle(self, x: Any = None, polls: int = 0, within: float = 3.0, timeout: float = 30.0) -> None:
+    def settle(self, x: Any = None, polls: int = 0, within: float = 3.0, timeout: float = 60.0) -> None:
         """Wait until the bot is drained (see `drained`), after `polls` more reads of X's mentions when given:
         then "nothing else happened" can be asserted, without a fixed sleep that hopes it is long enough."""
         if x is not None and polls:
