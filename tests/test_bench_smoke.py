@@ -45,7 +45,8 @@ ROWS = [
 
 def test_quick_bench_prints_the_whole_table() -> None:
     # Every figure but `latency`, which has its own smoke run (tests/test_bench_latency_smoke.py).
-    only = [arg for name in ("routing", "round trips", "report", "ingest and relay", "memory", "burst")
+    only = [arg for name in ("routing", "round trips", "report", "ingest and relay", "memory", "burst",
+                            "x limits")
             for arg in ("--only", name)]
     done = subprocess.run([sys.executable, "-m", "bot", "bench", "--quick", *only], cwd=ROOT, capture_output=True,
                           text=True, timeout=360)
