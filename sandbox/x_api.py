@@ -297,6 +297,10 @@ class XStandIn(StandInServer):
         if "end_time" in query:
             end = parse_when(query["end_time"])
             tweets = [t for t in tweets if t.created_at < end]
+        return self._page(tweets, query)
+
+    def _page(self, tweets: list[Any], query: dict[str, str]) -> Reply:
+        """One page of a newest-first timeline: pagination_token, max_results, meta and next_token as X gives."""
         if "pagination_token" in query:
             try:
                 below = int(query["pagination_token"], 36)
@@ -326,23 +330,7 @@ class XStandIn(StandInServer):
             tweets = [t for t in tweets if int(t.id) > int(query["since_id"])]
         if "until_id" in query:
             tweets = [t for t in tweets if int(t.id) < int(query["until_id"])]
-        if "pagination_token" in query:
-            try:
-                below = int(query["pagination_token"], 36)
-            except ValueError:
-                return invalid_request([{"parameters": {"pagination_token": [query["pagination_token"]]},
-                                         "message": "The `pagination_token` query parameter value "
-                                                    f"[{query['pagination_token']}] is not valid"}])
-            tweets = [t for t in tweets if int(t.id) < below]
-        size = int(query.get("max_results", 10))
-        page = tweets[:size]
-        if not page:
-            return json_reply({"meta": {"result_count": 0}})
-        body = self._tweets_body(page, query)
-        body["meta"] = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
-        if len(tweets) > size:
-            body["meta"]["next_token"] = base36(int(page[-1].id))
-        return json_reply(body)
+        return self._page(tweets, query)
 
     def _get_tweet(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
         tweet = self.timeline.live(path["id"])
