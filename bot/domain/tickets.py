@@ -74,6 +74,7 @@ class Ticket:
     first_due_at: datetime | None = None  # the first-response deadline; never moves (None: due_at)
     storm: str | None = None  # the storm this ticket joined: one thread, answered by one broadcast
     unsummoned: bool = False  # the tweet neither @mentions nor quotes the account: self-serve X refuses a reply
+    account: str | None = None  # the X account (routing.yaml `accounts:` id) it came in on; None = the first one
 
     @property
     def is_open(self) -> bool:

@@ -68,7 +68,7 @@ def ticket_to_hash(t: Ticket) -> dict[str, str]:
         "source": t.source if t.source != "x" else "", "escalated_by": t.escalated_by or "", "note": t.note,
         "opened_at": _iso(t.opened_at) if t.opened_at != t.created_at else "",
         "first_due_at": _iso(t.first_due_at) if t.first_due_at != t.due_at else "", "storm": t.storm or "",
-        "unsummoned": "1" if t.unsummoned else "",
+        "unsummoned": "1" if t.unsummoned else "", "account": t.account or "",
     }
 
 
@@ -91,6 +91,7 @@ def hash_to_ticket(h: dict[str, str]) -> Ticket:
         # left out when equal to these: materialised so a later save keeps them apart
         opened_at=_dt(h.get("opened_at")) or created, first_due_at=_dt(h.get("first_due_at")) or due,
         storm=h.get("storm") or None, unsummoned=bool(h.get("unsummoned")),
+        account=h.get("account") or None,
     )
 
 
