@@ -59,7 +59,7 @@ class Pace(Protocol):
 
     def reserve(self, channel: str) -> float: ...
     def hold(self, channel: str, seconds: float) -> float: ...
-    def posted(self, channel: str) -> None: ...
+    def posted(self, channel: str, ago: float = 0.0) -> None: ...
     def now(self) -> float: ...
 
 
@@ -225,9 +225,11 @@ class SlackClient:
             if paced and self.pace is not None:
                 self._wait_for_slot(channel)
             try:
+                sent = time.time()
                 ts = str(self._call("chat.postMessage", **kwargs)["ts"])
-                if self.pace is not None:
-                    self.pace.posted(channel)  # Slack counts from when the post arrived, a little after the slot
+                if self.pace is not None:  # Slack counts from when it took the post: its ts, within the call
+                    answered = time.time()
+                    self.pace.posted(channel, answered - min(max(float(ts), sent), answered))
                 return ts
             except SlackRateLimited as exc:
                 if not paced or attempt == 2 or exc.retry_at - time.time() > self.WAIT_MAX_S:

@@ -24,7 +24,7 @@ def _log(conn: redis.Redis) -> list[str]:
 
 def test_two_slow_jobs_overlap_in_one_worker(start_bot, redis_url):
     conn = redis.Redis.from_url(redis_url)
-    bot = start_bot(ROUTING, {"WORKER_THREADS": "4"}, "worker")
+    start_bot(ROUTING, {"WORKER_THREADS": "4"}, "worker")
     people = Queue(PEOPLE, connection=conn)
     a = people.enqueue(SLOW, "a", 1.5)
     b = people.enqueue(SLOW, "b", 1.5)
@@ -40,7 +40,7 @@ def test_a_job_is_taken_only_when_a_thread_is_free_and_people_come_before_bulk(s
     bulk, people = Queue(BULK, connection=conn), Queue(PEOPLE, connection=conn)
     for n in range(4):
         bulk.enqueue(SLOW, f"bulk{n}", 1.0)
-    bot = start_bot(ROUTING, {"WORKER_THREADS": "2"}, "worker")
+    start_bot(ROUTING, {"WORKER_THREADS": "2"}, "worker")
     wait_for(lambda: len([x for x in _log(conn) if x.startswith("start:")]) >= 2, 30, 0.02, "two bulk jobs running")
     reply = people.enqueue(SLOW, "reply", 0.1)  # a person waits for this one
     wait_for(lambda: reply.get_status(refresh=True) == JobStatus.FINISHED, 30, 0.05, "the reply's job")
@@ -69,7 +69,7 @@ def test_sigterm_lets_running_jobs_finish_and_takes_no_new_one(start_bot, redis_
 def test_a_job_past_its_timeout_is_stopped_in_its_thread_and_the_worker_goes_on(start_bot, redis_url):
     conn = redis.Redis.from_url(redis_url)
     people = Queue(PEOPLE, connection=conn)
-    bot = start_bot(ROUTING, {"WORKER_THREADS": "2"}, "worker")
+    start_bot(ROUTING, {"WORKER_THREADS": "2"}, "worker")
     hung = people.enqueue("tests.e2e.worker_jobs.hang", "hung", job_timeout=1)
     wait_for(lambda: hung.get_status(refresh=True) == JobStatus.FAILED, 30, 0.05, "the hung job's timeout")
     assert "JobTimeoutException" in (Job.fetch(hung.id, connection=conn).latest_result().exc_string or "")
