@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 
+from bot.adapters.store.members import MemberKeys
 from bot.adapters.store.metrics import MetricKeys
 from bot.adapters.store.relays import Relay, RelayKeys
 from bot.adapters.store.retention import RetentionKeys
@@ -27,7 +28,7 @@ WAIT_MS = 50  # how long a write that must survive a failover waits for the repl
 log = logging.getLogger(__name__)
 
 
-class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys):
+class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys, MemberKeys):
     """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True.
 
     `retention` (routing.yaml) is how long a ticket and everything about it stay: the lifetime given to the
