@@ -12,9 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.adapters.slack_syntax import tweet_url
-from bot.context import get_context
 from bot.errors import BotError
 from bot.flows.report import TRIAGE, Window, day_window, load, percentile, totals
+from bot.report_context import report_context
 
 CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
                "fast_track", "author"]
@@ -105,7 +105,7 @@ def as_csv(data: dict[str, Any]) -> str:
 
 
 def build(now: datetime | None = None, args: argparse.Namespace | None = None) -> dict[str, Any]:
-    ctx = get_context()
+    ctx = report_context()  # light: no redis-py, routing from its cache (bot/report_context.py)
     now = now or datetime.now(UTC)
     window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
     return load(ctx, window, now)
@@ -126,6 +126,7 @@ def main(args: argparse.Namespace) -> int:
 
 def post(data: dict[str, Any]) -> int:
     """--post: the summary to the managers channel; says where it went, or one line on what to fix."""
+    from bot.context import get_context  # Slack and redis-py: only --post pays for them
     from bot.flows.summary import post_summary  # loads matplotlib: only --post pays for it
 
     ctx = get_context()

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters.store.members import MemberKeys
 from bot.adapters.store.metrics import MetricKeys
@@ -18,6 +16,9 @@ from bot.adapters.store.retention import RetentionKeys
 from bot.adapters.store.storms import StormKeys
 from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
 from bot.adapters.store.xlimits import XLimitKeys
+
+if TYPE_CHECKING:  # the report reads through a small RESP client: redis-py is not imported for it
+    import redis
 
 __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 
