@@ -1,6 +1,6 @@
 """A cache of the validated routing for short-lived commands (`python -m bot report`): parsed once per file.
 
-Keyed by the file's bytes and the code that reads it (the routing modules, the domain they build, Python's
+Kept with the file's bytes and the code that read it (the routing modules, the domain they build, Python's
 version), so a changed file or a new release parses afresh. Kept under ESCALATOR_CACHE_DIR (default
 $XDG_CACHE_HOME/escalator or ~/.cache/escalator) in a directory only its owner may open, as pickles only its
 owner may write: a pickle runs code when loaded, so a cache file anyone else could have written is ignored.
@@ -11,11 +11,11 @@ Anything wrong with the cache (unreadable, stale format, no home directory) fall
 from __future__ import annotations
 
 import copyreg
-import hashlib
 import os
 import pickle
 import stat
 import sys
+import zlib
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -68,18 +68,20 @@ def cached_routing(path: str | Path) -> Routing:
         data = Path(path).read_bytes()
     except OSError:
         return load_routing(path)  # says what is wrong with the file
-    key = hashlib.sha256(data + b"\0" + code_version().encode() + b"\0" + str(path).encode()).hexdigest()
+    # The entry is named by checksums and holds the file's bytes and the code version it was read with, which
+    # must equal this file's and this code's: a checksum collision is a miss, never a wrong routing.
+    stamp = (data, code_version(), str(path))
     folder = cache_dir()
-    entry = folder / f"routing-{key[:32]}.pickle"
+    entry = folder / f"routing-{zlib.crc32(data):08x}{zlib.crc32(stamp[1].encode() + stamp[2].encode()):08x}.pickle"
     found = _read(folder, entry)
-    if found is not None:
-        return found
+    if found is not None and found[0] == stamp:
+        return found[1]
     routing = load_routing(path)
-    _write(folder, entry, routing)
+    _write(folder, entry, (stamp, routing))
     return routing
 
 
-def _read(folder: Path, entry: Path) -> Routing | None:
+def _read(folder: Path, entry: Path) -> tuple[Any, Routing] | None:
     try:
         if not _owned_by_me_only(folder.stat(), True):
             return None
@@ -93,10 +95,11 @@ def _read(folder: Path, entry: Path) -> Routing | None:
             found = pickle.load(f)  # noqa: S301 - our own file, in our own directory (checked above)
     except Exception:  # noqa: BLE001 - a broken or stale entry is a cache miss
         return None
-    return found if isinstance(found, Routing) else None
+    ok = isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], Routing)
+    return found if ok else None
 
 
-def _write(folder: Path, entry: Path, routing: Routing) -> None:
+def _write(folder: Path, entry: Path, record: tuple[Any, Routing]) -> None:
     tmp = entry.with_suffix(f".{os.getpid()}.tmp")
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -104,7 +107,7 @@ def _write(folder: Path, entry: Path, routing: Routing) -> None:
             return
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(routing, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, entry)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         try:

@@ -32,7 +32,8 @@ def _entries(folder: Path) -> list[Path]:
 
 def _plant(entry: Path, text: str) -> None:
     """Replace a cache entry with another routing (a stale or foreign one): whoever reads the cache sees it."""
-    entry.write_bytes(pickle.dumps(parse_routing(text, "planted.yaml")))
+    stamp, _ = pickle.loads(entry.read_bytes())
+    entry.write_bytes(pickle.dumps((stamp, parse_routing(text, "planted.yaml"))))
 
 
 def test_a_changed_file_is_read_again(tmp_path, cache):
