@@ -23,8 +23,8 @@ from typing import Any
 P = "esc:"
 LANE_TTL_S = 7 * 86400  # a lane's keys outlive any backlog; the outbox stays the record of what is unposted
 SLOT_MARGIN_S = 0.1  # added to the interval at each slot: Slack counts from the post's arrival, a little later
-EARLY_S = 0.1  # a lane's next run is scheduled this much before its slot ...
-WAIT_S = 0.25  # ... and a run that finds its slot this close waits for it rather than being rescheduled
+EARLY_S = 0.3  # a lane's next run is scheduled this much before its slot (the scheduler, a worker taking it) ...
+WAIT_S = 0.5  # ... and a run that finds its slot this close waits for it in its thread rather than be rescheduled
 
 # KEYS[1] the channel's next-free moment. ARGV: interval, mode ("free": take the slot only if it is free now;
 # "reserve": take the next slot, now or later). Returns {go (1/0), the moment the slot is (or will be) free,
