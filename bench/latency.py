@@ -98,7 +98,8 @@ def run(tmp: Path, mentions: int, big: int, relay_rate: float, relay_seconds: fl
                 for latency in (0.0, 150.0):
                     bigs.append(_burst(stack, depts, n, latency, big, f"big{n}l{latency:.0f}"))
                     relays.append(Relayed(latency, n, relay.run(stack, [d.channel for d in depts], relay_rate,
-                                                                relay_seconds, timeout=60)))
+                                                                relay_seconds, timeout=60,
+                                                                first=100_000 * (len(relays) + 1))))
         finally:
             stack.stop()
     return LatencyResult(bursts, bigs, relays)
