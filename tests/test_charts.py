@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import time
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import matplotlib.image
 
 from bot import charts
+from bot.domain.figures import DepartmentFigures, FastTrackFigures, Figures, TicketRow, Totals, Window
 from bot.routing import load_routing
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -19,20 +20,22 @@ ROUTING = load_routing(Path(__file__).parent / "data" / "routing.yaml")
 KST = ZoneInfo("Asia/Seoul")
 
 
-def report() -> dict[str, Any]:
-    return {
-        "departments": [
-            {"id": "iphone", "first_response_p50_s": 840.0, "first_response_p90_s": 5100.0},
-            {"id": "wibro", "first_response_p50_s": 18000.0, "first_response_p90_s": 100800.0},
-            {"id": "triage", "first_response_p50_s": None, "first_response_p90_s": None},
-        ],
-        "tickets": [
-            {"created_at": "2026-11-27T09:10:00+09:00", "fast_track": False},
-            {"created_at": "2026-11-27T09:50:00+09:00", "fast_track": True},
-            {"created_at": "2026-11-27T00:10:00+00:00", "fast_track": False},  # 09:10 in Seoul
-            {"created_at": "2026-11-27T23:59:00+09:00", "fast_track": False},
-        ],
-    }
+def report() -> Figures:
+    """Figures with known first responses per department and tickets at known hours."""
+    def dept(id_: str, p50: float | None, p90: float | None) -> DepartmentFigures:
+        return DepartmentFigures(id_, 1, 1, 0, 0, 0, p50, p90, None)
+
+    def row(n: int, created: str, fast: bool) -> TicketRow:
+        at = datetime.fromisoformat(created)
+        return TicketRow(str(n), "wibro", "standard", "open", at, at, None, False, fast, "u", (), "default")
+
+    tickets = (row(1, "2026-11-27T09:10:00+09:00", False), row(2, "2026-11-27T09:50:00+09:00", True),
+               row(3, "2026-11-27T00:10:00+00:00", False),  # 09:10 in Seoul
+               row(4, "2026-11-27T23:59:00+09:00", False))
+    since = datetime(2026, 11, 27, tzinfo=KST)
+    return Figures(Window(since, since + timedelta(days=1)), since, KST,
+                   (dept("iphone", 840.0, 5100.0), dept("wibro", 18000.0, 100800.0), dept("triage", None, None)),
+                   tickets, Totals(4, 0, 4, 0, 0, None, None, None), FastTrackFigures(1, 0, 0, 0, 1, None, None), ())
 
 
 def size(png: bytes) -> tuple[int, int]:
