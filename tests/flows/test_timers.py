@@ -143,14 +143,14 @@ def test_reminders_missed_by_a_late_poll_collapse_into_one_sent_at_once(ctx, x, 
     assert list(scheduled(ctx).values()) == [at(22)]
     assert run_due(ctx, at(22)) == [("remind", "reminded")]
     assert list(scheduled(ctx).values()) == [at(24)], "then the breach"
-    assert len(thread(slack, ticket)) == 1 and "2h" in thread(slack, ticket)[0]
+    assert len(thread(slack, ticket)) == 1 and "2시간" in thread(slack, ticket)[0]
 
 
 def test_a_tweet_first_seen_after_its_deadline_gets_no_reminder_only_the_breach(ctx, x, slack):
     ticket = post(ctx, x, "와이브로 문의", now=at(30))
     assert list(scheduled(ctx).values()) == [at(24)]
     assert run_due(ctx, at(30)) == [("breach", "breached")]
-    assert "6h" in thread(slack, ticket)[0]
+    assert "6시간" in thread(slack, ticket)[0]
 
 
 def test_business_hours_reminders_are_only_set_inside_them(ctx, x):
