@@ -13,7 +13,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,8 @@ def department_label(dept_id: str, routing: Routing, locale: str, hangul: bool) 
     return name if hangul or name.isascii() else dept_id
 
 
-def _sla_hours(dept_id: str, routing: Routing) -> float | None:
-    try:
-        policy = routing.triage_policy if dept_id == TRIAGE else routing.department(dept_id).sla
-    except UnknownDepartment:
-        return None
-    return routing.policy(policy).first_response.total_seconds() / 3600
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds() / 3600
 
 
 def _png(fig: Any) -> bytes:
@@ -107,8 +104,9 @@ def _png(fig: Any) -> bytes:
     return out.getvalue()
 
 
-def first_response_chart(figures: Figures, routing: Routing) -> bytes:
-    """Horizontal bars per department: p50 and p90 first response (hours), and a red mark at its SLA."""
+def first_response_chart(figures: Figures, routing: Routing, slas: Mapping[str, timedelta | None]) -> bytes:
+    """Horizontal bars per department: p50 and p90 first response (hours), and a red mark at its SLA (`slas`:
+    department id -> first-response SLA, as bot.flows.report.first_response_sla gives it)."""
     locale, rc = _style(routing.locale)
     depts: Sequence[DepartmentFigures] = figures.departments
     with plt.rc_context(rc):
@@ -119,15 +117,15 @@ def first_response_chart(figures: Figures, routing: Routing) -> bytes:
         p90 = [(d.first_response_p90_s or 0) / 3600 for d in depts]
         ax.barh([y + 0.18 for y in ys], p90, height=0.36, color=P90, label="p90")
         ax.barh([y - 0.18 for y in ys], p50, height=0.36, color=P50, label="p50")
-        slas = [_sla_hours(d.id, routing) for d in depts]
-        for y, sla in zip(ys, slas, strict=True):
-            if sla is not None:
-                ax.plot([sla, sla], [y - 0.45, y + 0.45], color=SLA, linewidth=2.5)
+        marks = [_hours(slas.get(d.id)) for d in depts]
+        for y, hours in zip(ys, marks, strict=True):
+            if hours is not None:
+                ax.plot([hours, hours], [y - 0.45, y + 0.45], color=SLA, linewidth=2.5)
         ax.plot([], [], color=SLA, linewidth=2.5, label="SLA")  # one legend entry for every marker
         ax.set_yticks(ys, labels)
         ax.invert_yaxis()
         ax.set_xlabel(t(locale, "chart_hours"))
-        ax.set_xlim(0, max([*p90, *(s for s in slas if s is not None), 1.0]) * 1.08)
+        ax.set_xlim(0, max([*p90, *(m for m in marks if m is not None), 1.0]) * 1.08)
         ax.set_title(t(locale, "chart_first_response"), loc="left")
         ax.legend(loc="lower right", bbox_to_anchor=(1, 1), frameon=False, ncols=3)
         return _png(fig)

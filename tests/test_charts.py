@@ -18,6 +18,7 @@ from bot.routing import load_routing
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ROUTING = load_routing(Path(__file__).parent / "data" / "routing.yaml")
 KST = ZoneInfo("Asia/Seoul")
+SLAS = {"iphone": timedelta(hours=1), "wibro": timedelta(hours=24), "triage": timedelta(hours=24)}
 
 
 def report() -> Figures:
@@ -44,7 +45,7 @@ def size(png: bytes) -> tuple[int, int]:
 
 
 def test_both_charts_are_pngs() -> None:
-    first = charts.first_response_chart(report(), ROUTING)
+    first = charts.first_response_chart(report(), ROUTING, SLAS)
     volume = charts.volume_by_hour_chart(report(), KST)
     for png in (first, volume):
         assert png.startswith(PNG_SIGNATURE)
@@ -62,7 +63,7 @@ def test_hangul_labels_have_a_font_with_hangul() -> None:
     assert font is not None, "koreanize-matplotlib's NanumGothic should be installed with the bot"
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Glyph")  # "Glyph ... missing from font(s)": a box
-        charts.first_response_chart(report(), ROUTING)
+        charts.first_response_chart(report(), ROUTING, SLAS)
         charts.volume_by_hour_chart(report(), KST, "ko")
 
 
@@ -74,8 +75,8 @@ def test_labels_fall_back_to_ids_without_a_hangul_font() -> None:
 
 
 def test_charts_render_in_well_under_a_second() -> None:
-    charts.first_response_chart(report(), ROUTING)  # the first call registers the font
+    charts.first_response_chart(report(), ROUTING, SLAS)  # the first call registers the font
     started = time.perf_counter()
-    charts.first_response_chart(report(), ROUTING)
+    charts.first_response_chart(report(), ROUTING, SLAS)
     charts.volume_by_hour_chart(report(), KST)
     assert time.perf_counter() - started < 1.0

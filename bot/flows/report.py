@@ -14,7 +14,8 @@ from bot.routing import Routing
 if TYPE_CHECKING:
     from bot.context import Context
 
-__all__ = ["TRIAGE", "Window", "aggregated_days", "comparison_windows", "day_window", "load", "summarize"]
+__all__ = ["TRIAGE", "Window", "aggregated_days", "comparison_windows", "day_window", "first_response_sla", "load",
+           "summarize"]
 
 Aggregates = Mapping[date, Mapping[str, DayFigures]]  # day -> department -> its figures
 Replies = Mapping[str, Mapping[str, int]]  # department ("" shared) -> saved reply name -> times used
@@ -24,6 +25,14 @@ def day_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """Today in the routing timezone: local midnight to the next."""
     start = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
     return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def first_response_sla(routing: Routing, dept_id: str) -> timedelta | None:
+    """The first-response time a department's report row is held to; None for a department since removed."""
+    if dept_id == TRIAGE:
+        return routing.policy(routing.triage_policy).first_response
+    found = {d.id: d for d in routing.departments}.get(dept_id)
+    return routing.policy(found.sla).first_response if found else None
 
 
 def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: datetime,

@@ -50,7 +50,8 @@ def load(ctx: Context, window: Window, now: datetime, replies: Replies | None = 
 
 
 def chart_files(data: Figures, routing: Routing) -> dict[str, bytes]:
-    return {"first-response": charts.first_response_chart(data, routing),
+    slas = {d.id: report.first_response_sla(routing, d.id) for d in data.departments}
+    return {"first-response": charts.first_response_chart(data, routing, slas),
             "volume-by-hour": charts.volume_by_hour_chart(data, routing.timezone, routing.locale)}
 
 

@@ -13,9 +13,8 @@ from typing import Any
 from bot.adapters import slack_blocks
 from bot.adapters.slack_syntax import tweet_url
 from bot.domain.durations import format_duration
-from bot.domain.figures import TRIAGE, DepartmentFigures, Figures, Totals
-from bot.errors import UnknownDepartment
-from bot.flows.report import day_window
+from bot.domain.figures import DepartmentFigures, Figures, Totals
+from bot.flows.report import day_window, first_response_sla
 from bot.messages import t
 from bot.routing import Routing
 
@@ -47,7 +46,7 @@ _HTML = _Markup(html.escape, lambda s: f"<b>{s}</b>",
 _PLAIN = _Markup(lambda s: s, lambda s: s, lambda u, label: f"{label} {u}")
 
 
-def fmt_duration(seconds: float | None, locale: str) -> str:
+def fmt_duration(seconds: float | timedelta | None, locale: str) -> str:
     """The summary's durations: bot.domain.durations.format_duration, with ― for none."""
     return format_duration(seconds, locale, missing=NONE)
 
@@ -81,14 +80,6 @@ def _title(figures: Figures, locale: str) -> str:
     fmt = (lambda d: d.date().isoformat()) if midnight else (lambda d: d.strftime("%Y-%m-%d %H:%M"))
     return t(locale, "summary_title_span", since=fmt(since), until=fmt(until - timedelta(days=1) if midnight
                                                                           else until))
-
-
-def _sla_s(dept_id: str, routing: Routing) -> float | None:
-    try:
-        name = routing.triage_policy if dept_id == TRIAGE else routing.department(dept_id).sla
-    except UnknownDepartment:
-        return None
-    return routing.policy(name).first_response.total_seconds()
 
 
 Counts = DepartmentFigures | Totals
@@ -129,7 +120,7 @@ def _sections(figures: Figures, previous: Figures | None, last_week: Figures | N
             m.esc(_counts(locale, d)),
             m.esc(t(locale, "summary_first_response", p50=fmt_duration(d.first_response_p50_s, locale),
                     p90=fmt_duration(d.first_response_p90_s, locale),
-                    sla=fmt_duration(_sla_s(d.id, routing), locale))),
+                    sla=fmt_duration(first_response_sla(routing, d.id), locale))),
             m.esc(t(locale, "summary_met", pct=_pct(d.sla_met_pct))),
             *(m.esc(line) for line in _changes(d, olds, locale)),
         ])
