@@ -30,7 +30,6 @@ from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bot.domain.figures import TRIAGE, DepartmentFigures, Figures  # noqa: E402
-from bot.errors import UnknownDepartment  # noqa: E402
 from bot.messages import t  # noqa: E402
 from bot.routing import Routing  # noqa: E402
 
@@ -84,12 +83,7 @@ def _style(locale: str) -> tuple[str, dict[Any, Any]]:
 
 def department_label(dept_id: str, routing: Routing, locale: str, hangul: bool) -> str:
     """A department's name when it can be drawn; its id (ASCII by the routing schema) otherwise."""
-    if dept_id == TRIAGE:
-        return t(locale, "triage") if hangul else TRIAGE
-    try:
-        name = routing.department(dept_id).name
-    except UnknownDepartment:
-        return dept_id
+    name = routing.department_name(dept_id, t(locale, "triage") if hangul else TRIAGE)
     return name if hangul or name.isascii() else dept_id
 
 
