@@ -1,4 +1,5 @@
-"""The managers' summary: loading its figures, posting it with charts (and email), and the daily job.
+"""The managers' summary: posting it with charts (and email), and the daily job; its figures come from
+bot.flows.report.load.
 
 Rendering is in summary_render.
 
@@ -44,11 +45,6 @@ class ChartUploadFailed(SummaryError):
     """The summary was posted but its charts could not be uploaded to its thread."""
 
 
-def load(ctx: Context, window: Window, now: datetime, replies: Replies | None = None) -> Figures:
-    """The report's figures for a window: its tickets, and the day figures of those past the retention."""
-    return report.load(ctx, window, now, replies)
-
-
 def chart_files(data: Figures, routing: Routing) -> dict[str, bytes]:
     slas = {d.id: report.first_response_sla(routing, d.id) for d in data.departments}
     return {"first-response": charts.first_response_chart(data, routing, slas),
@@ -65,8 +61,8 @@ def post_summary(ctx: Context, data: Figures, now: datetime | None = None,
     now = now or datetime.now(UTC)
     routing, tz = ctx.routing, ctx.routing.timezone
     previous, last_week = comparison_windows(data.window, now, tz)
-    summary = build_summary(data, load(ctx, previous, previous.until),
-                            load(ctx, last_week, last_week.until) if last_week else None,
+    summary = build_summary(data, report.load(ctx, previous, previous.until),
+                            report.load(ctx, last_week, last_week.until) if last_week else None,
                             routing, routing.locale)
     images = chart_files(data, routing)
     errors: list[BotError] = []
@@ -125,7 +121,7 @@ def run_daily_report(ctx: Context, now: datetime, replies: Replies | None = None
     if not ctx.store.once(key, ttl=GUARD_TTL):
         return None
     since = datetime.combine(day, time(0), tzinfo=routing.timezone)
-    data = load(ctx, Window(since, day_window(since, routing.timezone)[1]), now, replies)
+    data = report.load(ctx, Window(since, day_window(since, routing.timezone)[1]), now, replies)
     try:
         return post_summary(ctx, data, now, guard=key)
     except SummaryNotPosted:
