@@ -228,10 +228,10 @@ def test_the_end_storm_button_is_for_the_departments_people_and_refused_to_other
     assert storm.end_by(ctx, storm_id, "U0STRANGER", now(), told.append) == "not-staff"
     assert told and "🔒" in told[0] and "WiBro 고객센터" in told[0]
     assert "🌩️" in header(slack)["text"], "still running"
-    assert storm.end_by(ctx, storm_id, "U0STAFF1", now()) == "ended"
+    assert storm.end_by(ctx, storm_id, "U0LEAD", now()) == "ended", "a lead may, though not in the channel"
     assert "🌤️" in header(slack)["text"]
     note = [m["text"] for m in slack.thread("C0WIBRO", header(slack)["ts"]) if "🌤️" in m.get("text", "")]
-    assert any("<@U0STAFF1>" in n for n in note), "the thread says who ended it"
+    assert any("<@U0LEAD>" in n for n in note), "the thread says who ended it"
     assert storm.end_by(ctx, storm_id, "U0STAFF1", now()) == "not-active", "a second click changes nothing"
 
 
