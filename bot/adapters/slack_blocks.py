@@ -7,10 +7,8 @@ command answers. Flows pass sentences and figures; the Slack shapes (blocks, bol
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-
-from bot.domain.text import truncate_for_slack
 
 SECTION_LIMIT = 3000  # Slack's limit for a section block's text
 HEADER_LIMIT = 150  # and for a header's
@@ -91,16 +89,31 @@ def summary_blocks(title: str, overview: Sequence[str], departments: Sequence[Se
     return blocks
 
 
+def fitted(head: str, lines: Sequence[str], count: int, more: Callable[[int], str],
+           limit: int = SECTION_LIMIT) -> str:
+    """A section's text: `head`, as many whole lines as fit, then `more(n)` for the n of `count` not shown."""
+    shown: list[str] = []
+    for line in lines:
+        rest = count - len(shown) - 1
+        tail = len(more(rest)) + 1 if rest else 0
+        if len("\n".join([head, *shown, line])) + tail > limit:
+            break
+        shown.append(line)
+    hidden = count - len(shown)
+    return "\n".join([head, *shown, *([more(hidden)] if hidden else [])])
+
+
 def home_view(title: str, today: Sequence[str], open_title: str, groups: Sequence[tuple[str, int, Sequence[str]]],
-              none: str, footer: Sequence[str]) -> dict[str, Any]:
+              none: str, more: Callable[[int], str], footer: Sequence[str]) -> dict[str, Any]:
     """The App Home tab: today's figures (a titled list of lines), then the open tickets per department
-    ((escaped name, how many are open, a line each shown)), `none` when there are none, and a footer."""
+    ((escaped name, how many are open, a line for each listed: the rest are counted with `more`), `none` when
+    there are none, and a footer."""
     blocks: list[dict[str, Any]] = [header(title), section("\n".join([bold(today[0]), *today[1:]])), divider(),
                                     section(bold(open_title))]
     if not groups:
         blocks.append(context([none]))
     for name, count, lines in groups:
-        blocks.append(section(truncate_for_slack("\n".join([f"{bold(name)} ({count})", *lines]))))
+        blocks.append(section(fitted(f"{bold(name)} ({count})", lines, count, more)))
     if footer:
         blocks = blocks[:VIEW_BLOCKS - 2] + [divider(), context(footer)]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}

@@ -172,12 +172,10 @@ def home_view(ctx: Context, now: datetime) -> dict[str, Any]:
         room = max(0, HOME_TICKETS - shown)
         lines = [_ticket_line(ctx, x, now) for x in mine[:room]]
         shown += len(lines)
-        if len(mine) > len(lines):
-            lines.append(t(ctx.locale, "home_more", n=len(mine) - len(lines)))
         groups.append((escape_slack(ctx.department_name(dept_id)), len(mine), lines))
     return slack_blocks.home_view(t(ctx.locale, "home_title"), [title, *figure_lines(ctx, today)],
                                   t(ctx.locale, "home_open"), groups, t(ctx.locale, "home_none"),
-                                  xusage.lines(ctx, now))
+                                  lambda n: t(ctx.locale, "home_more", n=n), xusage.lines(ctx, now))
 
 
 def publish_home(ctx: Context, user: str, now: datetime) -> None:
