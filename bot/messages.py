@@ -396,6 +396,15 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+# The report figures split by X account, and the saved replies used (issue 16): CLI, /sla, App Home, summary.
+CATALOG.update({
+    "figures_account": {"ko": "계정 {id}", "en": "account {id}"},
+    "figures_accounts_title": {"ko": "계정별", "en": "By account"},
+    "figures_replies_title": {"ko": "💬 많이 쓴 저장 답변", "en": "💬 Saved replies used"},
+    "figures_replies_shared": {"ko": "공용", "en": "shared"},
+    "figures_replies_line": {"ko": "{department}: {used}", "en": "{department}: {used}"},
+})
+
 def t(locale: str, key: str, **kwargs: Any) -> str:
     entry = CATALOG[key]
     return entry.get(locale, entry["en"]).format(**kwargs)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from yaml.nodes import Node
 
-from bot.domain.durations import format_duration
+from bot.domain.durations import notation
 from bot.domain.matcher import KeywordMatcher
 from bot.domain.sla import Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
@@ -343,9 +343,9 @@ def _retention(known: Mapping[str, Policy]) -> Parser:
                   + max((step.after for step in p.escalate), default=timedelta(0)) for name, p in known.items()}
         name = max(clocks, key=lambda n: clocks[n], default="")
         if name and value < clocks[name] + RETENTION_MARGIN:
-            raise ValueError(f"{format_duration(value)} is too short: tickets of sla.{name} run "
-                             f"{format_duration(clocks[name])}; keep them at least "
-                             f"{format_duration(clocks[name] + RETENTION_MARGIN)}")
+            raise ValueError(f"{notation(value)} is too short: tickets of sla.{name} run "
+                             f"{notation(clocks[name])}; keep them at least "
+                             f"{notation(clocks[name] + RETENTION_MARGIN)}")
         return value
 
     return parse

@@ -38,7 +38,7 @@ def may_control(ctx: Context, dept: str, channel: str, user: str) -> bool:
     operators (ids or user groups, resolved like every other check)."""
     if may_answer(ctx, dept, channel, user):
         return True
-    department = None if dept == "triage" else ctx.routing.department(dept)
+    department = ctx.routing.department_or_none(dept)
     leads = department.leads if department else ()
     return people.is_among(ctx, user, [*leads, *(ctx.routing.operators or ())])
 

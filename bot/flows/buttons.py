@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from bot.adapters import slack_blocks
 from bot.adapters.slack import (
     CLAIM,
     REASSIGN,
@@ -179,5 +180,5 @@ def _post_history(ctx: Context, before: Ticket, moved: Ticket, user: str, old_li
         for m in people[-HISTORY_LINES:]:
             name = names.setdefault(m["user"], ctx.slack.user_name(m["user"]))
             said = truncate_for_slack(escape_slack(slack_to_plain(m["text"])), 300)
-            lines.append(f"• *{escape_slack(name)}*: {said}")
+            lines.append(f"• {slack_blocks.bold(escape_slack(name))}: {said}")
     ctx.slack.post(moved.channel or "", "\n".join(lines), thread_ts=moved.message_ts)

@@ -11,7 +11,7 @@ from bot.adapters.slack import SlackError
 from bot.adapters.slack_syntax import mention
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
-from bot.domain.durations import format_duration
+from bot.domain.durations import notation
 from bot.domain.text import escape_slack
 from bot.domain.xlimits import XUsage
 from bot.messages import t
@@ -49,7 +49,7 @@ def lines(ctx: Context, now: datetime) -> list[str]:
         used = ctx.store.posts_in(ctx.account()[0], windows, now.timestamp())
     except (XError, XUnavailable):
         return out
-    parts = [f"{max(0, most - n)}/{most} ({format_duration(timedelta(seconds=per))})"
+    parts = [f"{max(0, most - n)}/{most} ({notation(timedelta(seconds=per))})"
              for (per, most), n in zip(windows, used, strict=True)]
     out.append(t(ctx.locale, "x_budget_line", windows=", ".join(parts), reserve=ctx.routing.x.reserve))
     return out
