@@ -121,9 +121,6 @@ def test_operators_as_a_user_group_are_checked_for_storms_buttons_and_approvals(
     assert storm.declare_by(ctx, "wibro", "장애", "U0GROUPOP", now())
 
 
-@pytest.mark.xfail(strict=True, reason="approval._mentions writes every approver as a user mention: a user group "
-                   "among the operators is shown as <@S0OPS> (an unknown user) in the request and in the 'only … may "
-                   "approve' refusal, so the group is never called")
 def test_an_approval_request_calls_approvers_given_as_a_user_group(redis_url, slack, x):
     ctx = make_context(redis_url, slack, x, routing("[S0OPS]"))  # care has no leads: the operators approve
     slack.set_usergroup("S0OPS", ["U0GROUPOP"])
