@@ -60,10 +60,11 @@ def _request_text(ctx: Context, relay: Relay, ticket: Ticket) -> str:
 
 
 def ask(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, user: str, plain: str,
-        now: datetime) -> str:
+        now: datetime, saved: str = "") -> str:
     """Hold a checked reply for a lead. The request is posted before the relay is stored: a retry after a
     crash may post a second request (both buttons act on the same reply), but never loses the reply."""
-    relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain, state=AWAITING)
+    relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain, state=AWAITING,
+                  saved=saved)
     text = _request_text(ctx, relay, ticket)
     relay.notice_ts = ctx.slack.post(channel, text, approval_blocks(text, relay.key, ctx.locale),
                                      thread_ts=thread_ts)
