@@ -372,6 +372,12 @@ def saved_pending_blocks(text: str, key: str, locale: str) -> list[dict[str, Any
                 _button(t(locale, "btn_cancel"), SAVED_CANCEL, key)]}]
 
 
+def saved_done_blocks(text: str) -> list[dict[str, Any]]:
+    """A saved reply's notice once decided (sent, cancelled): its words, and no Cancel any more. (Updating with
+    the text alone would keep the old blocks, Cancel included: chat.update keeps what it is not given.)"""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
 def saved_pick_blocks(text: str, key: str, locale: str, cancel: bool) -> list[dict[str, Any]]:
     """A picked saved reply as posted in the thread (the message that carries it); Cancel while a lead has
     not decided (the undo window's own notice has one too)."""

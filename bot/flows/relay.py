@@ -12,7 +12,7 @@ import logging
 import zlib
 from datetime import datetime
 
-from bot.adapters.slack import saved_pending_blocks
+from bot.adapters.slack import saved_done_blocks, saved_pending_blocks
 from bot.context import Context
 from bot.domain import replies
 from bot.domain.relays import Relay, RelayEvent, RelayState, sources
@@ -205,7 +205,8 @@ def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime
             if ticket:
                 show(ctx, ticket)
             if cancelled.notice_ts:
-                ctx.slack.update(channel, cancelled.notice_ts, note or t(ctx.locale, "cancelled"), [])
+                ctx.slack.update(channel, cancelled.notice_ts, note or t(ctx.locale, "cancelled"),
+                                 saved_done_blocks(note) if note else None)
             return "cancelled"
         relay = ctx.store.relay(channel, ts) or relay  # a worker claimed it meanwhile
     if relay.status is RelayState.SENDING:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.adapters.jobqueue import current_worker_name
+from bot.adapters.slack import saved_done_blocks
 from bot.adapters.slack_syntax import mention, tweet_url
 from bot.adapters.store.relays import CLAIM_TTL_S
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
@@ -233,7 +234,8 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     if ctx.store.once(f"sent-note:{relay.key}", ttl=86400):
         thread_ts = (ticket.message_ts if ticket else None) or ""
         if done.notice_ts:
-            ctx.slack.update(relay.channel, done.notice_ts, note, [])  # the pending notice becomes the ✅ note
+            ctx.slack.update(relay.channel, done.notice_ts, note,  # the pending notice becomes the ✅ note
+                             saved_done_blocks(note) if relay.saved else None)
         else:
             ctx.slack.post(relay.channel, note, thread_ts=thread_ts)
     log.info("relayed reply %s to X as %s", relay.key, tweet_id)
