@@ -20,14 +20,13 @@ from bot.domain.relays import transition as relay_transition
 from bot.domain.text import escape_slack, is_internal_note, slack_to_plain, tweet_length
 from bot.domain.threads import ThreadKind
 from bot.domain.tickets import Event, State, Ticket, transition
-from bot.errors import UnknownDepartment
 from bot.flows import approval, storm
 from bot.flows.people import may_answer
 from bot.flows.relay_send import find_on_x, record_sent, recover, send, tweet_link
-from bot.flows.ticket_message import refuses_reply, show
+from bot.flows.ticket_message import refuses_reply, saved_replies_for, show
 from bot.messages import t
 
-__all__ = ["may_answer", "on_delete", "on_edit", "on_reply", "recover", "send"]
+__all__ = ["expand_saved", "may_answer", "on_delete", "on_edit", "on_reply", "recover", "send"]
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +122,8 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
         _tell_unknown(ctx, ticket, channel, thread_ts, user, text)
         return "refused"
     plain, problem = _refusal(ctx, text, saved)
-    if plain == relay.text:
-        return "unchanged"  # Slack also sends message_changed for unfurls
+    if plain == relay.text or (saved and saved == relay.saved):
+        return "unchanged"  # Slack also sends message_changed for unfurls; `;name` kept is the words kept
     status = relay.status
     if status is RelayState.SENT:
         if ctx.store.once(f"edit-after-send:{relay.key}", ttl=86400):
@@ -236,14 +235,6 @@ def _saved_text(ctx: Context, ticket: Ticket, text: str, now: datetime) -> tuple
 def expand_saved(ctx: Context, ticket: Ticket, reply: replies.SavedReply, now: datetime) -> str:
     dept = ctx.routing.department_or_none(ticket.department)
     return replies.expand(reply, ticket.tweet_id, dept.phone if dept else None, now, ctx.routing.timezone)
-
-
-def saved_replies_for(ctx: Context, department: str | None) -> dict[str, replies.SavedReply]:
-    """The saved replies a ticket of this department may use (shared, then its own), by name."""
-    try:
-        return ctx.routing.replies_for(ctx.routing.department_or_none(department))
-    except UnknownDepartment:  # a department since removed from routing.yaml: the shared ones
-        return ctx.routing.replies_for(None)
 
 
 def _tell_unknown(ctx: Context, ticket: Ticket | None, channel: str, thread_ts: str, user: str, name: str) -> None:

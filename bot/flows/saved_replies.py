@@ -20,6 +20,7 @@ from bot.domain.replies import TYPED_PREFIX
 from bot.domain.text import escape_slack
 from bot.flows import relay
 from bot.flows.people import may_answer
+from bot.flows.ticket_message import saved_replies_for
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def pick(ctx: Context, channel: str, message_ts: str, user: str, name: str, toke
         dept = ticket.department or t(ctx.locale, "triage")
         tell(t(ctx.locale, "not_staff", department=dept, prefix=ctx.routing.relay.note_prefix))
         return "not-staff"
-    found = relay.saved_replies_for(ctx, ticket.department)
+    found = saved_replies_for(ctx, ticket.department)
     if name not in found:  # routing.yaml changed since the menu was drawn
         tell(t(ctx.locale, "saved_gone", name=escape_slack(name)))
         return "unknown-saved-reply"

@@ -6,6 +6,7 @@ import logging
 
 from bot.adapters.slack import SlackError, ticket_blocks
 from bot.context import Context
+from bot.domain.replies import SavedReply
 from bot.domain.tickets import Ticket
 from bot.errors import UnknownDepartment
 from bot.messages import t
@@ -37,12 +38,16 @@ def show(ctx: Context, ticket: Ticket) -> None:
         log.warning("could not update ticket %s's message: %s", ticket.tweet_id, exc)
 
 
+def saved_replies_for(ctx: Context, department: str | None) -> dict[str, SavedReply]:
+    """The saved replies a ticket of this department may use (shared, then its own), by name."""
+    try:
+        return ctx.routing.replies_for(ctx.routing.department_or_none(department))
+    except UnknownDepartment:  # a department since removed from routing.yaml: the shared ones
+        return ctx.routing.replies_for(None)
+
+
 def _saved_menu(ctx: Context, ticket: Ticket) -> list[tuple[str, str]]:
     """The ticket's "Saved reply…" menu: (name, text) of what its department may use (none where X refuses)."""
     if refuses_reply(ctx, ticket):
         return []
-    try:
-        found = ctx.routing.replies_for(ctx.routing.department_or_none(ticket.department))
-    except UnknownDepartment:  # a department since removed from routing.yaml: the shared ones
-        found = ctx.routing.replies_for(None)
-    return [(name, reply.text) for name, reply in found.items()]
+    return [(name, reply.text) for name, reply in saved_replies_for(ctx, ticket.department).items()]

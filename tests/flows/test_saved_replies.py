@@ -143,6 +143,18 @@ def test_an_edit_to_another_saved_reply_changes_what_will_go(ctx, slack, x):
     assert ctx.store.saved_reply_counts([today(ctx, KST_NOON)]) == {"iphone": {"ref": 1}}
 
 
+def test_an_edit_that_keeps_the_name_changes_nothing_and_an_edit_to_own_words_is_no_longer_saved(ctx, slack, x):
+    ticket = ticket_for(ctx, x)
+    _, ts = reply(ctx, ticket, ";call", KST_NOON)
+    later = KST_NOON + timedelta(minutes=1)  # {time} would read 12:01 now: the chosen words stay
+    assert relay.on_edit(ctx, ticket.channel, ticket.message_ts, ts, "U0STAFF1", " ;call", later) == "unchanged"
+    assert "12:00" in ctx.store.relay(ticket.channel, ts).text
+    assert relay.on_edit(ctx, ticket.channel, ticket.message_ts, ts, "U0STAFF1", "직접 쓴 답변", later) == "edited"
+    assert relay.send(ctx, ticket.channel, ts, KST_NOON + timedelta(seconds=10)) == "sent"
+    assert replies_to(x, ticket.tweet_id) == ["직접 쓴 답변"]
+    assert ctx.store.saved_reply_counts([today(ctx, KST_NOON)]) == {}, "own words are not a saved reply's use"
+
+
 def test_an_unknown_name_is_told_with_the_known_ones_and_nothing_is_sent(ctx, slack, x):
     ticket = ticket_for(ctx, x)
     outcome, ts = reply(ctx, ticket, ";sory", KST_NOON)
