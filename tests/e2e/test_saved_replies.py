@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.test_chatops import acked, action_ids, answer, flat, shows, thread_has
+from tests.e2e.test_playground import browser, playground, until  # noqa: F401 - fixtures, shared
 from tests.e2e.test_spine import ACCOUNT, replies_on_x, ticket_in
 from tests.harness import wait_for
 
@@ -86,3 +87,31 @@ def test_only_the_chooser_can_cancel_a_picked_saved_reply(start_bot, slack, x):
     assert "saved_reply_cancel" not in action_ids(cancelled)
     bot.settle()
     assert replies_on_x(x, tweet_id) == []
+
+
+@pytest.mark.browser
+def test_a_saved_reply_is_picked_from_the_ticket_menu_in_the_playground(playground, browser):  # noqa: F811
+    """The shipped routing.yaml's iphone replies, in a real browser: pick `call`, and X shows the words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, _ = playground
+    d = browser
+    d.get(url + "/")
+    until(lambda: d.find_elements(By.CSS_SELECTOR, "#person option"), 20, "the page loaded its state")
+    d.find_element(By.CSS_SELECTOR, "#handle").clear()
+    d.find_element(By.CSS_SELECTOR, "#handle").send_keys("menu_user")
+    d.find_element(By.CSS_SELECTOR, "#tweettext").send_keys("아이폰 배송이 너무 늦어요")
+    d.find_element(By.CSS_SELECTOR, "#tweetbtn").click()
+    until(lambda: [a for a in d.find_elements(By.CSS_SELECTOR, "nav a") if "아이폰" in a.text][0].click() or True,
+          10, "to open the iphone channel")
+    Select(d.find_element(By.CSS_SELECTOR, "#person")).select_by_value("U0STAFF1")
+
+    def ticket() -> object:
+        return [m for m in d.find_elements(By.CSS_SELECTOR, "#chanbody > .msg") if "@menu_user" in m.text][0]
+
+    until(lambda: Select(ticket().find_element(By.CSS_SELECTOR, 'select[data-action="saved_reply_pick"]'))
+          .select_by_value("call") or True, 30, "to pick the saved reply `call`")
+    until(lambda: any("080-000-0114" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#tweets .tweet.reply")),
+          60, "the saved reply under the customer's tweet on X")
+    until(lambda: "✅" in ticket().text, 30, "the ✅ note in the thread")
