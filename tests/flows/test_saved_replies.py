@@ -194,6 +194,17 @@ def test_the_ticket_message_offers_its_departments_saved_replies(ctx, slack, x):
     assert [o["value"] for o in menus[0]["options"]] == ["sorry", "ref"]
 
 
+def test_a_full_menu_of_long_saved_replies_fits_slacks_limits(redis_url, slack, x):
+    many = "".join(f'      r{i:02d}: "{"아주 긴 저장된 답변입니다 " * 9}{i}"\n' for i in range(97))
+    ctx = make_context(redis_url, slack, x, ROUTING.replace('''      call: "''', many + '''      call: "'''))
+    ticket = ticket_for(ctx, x)
+    (message,) = [m for m in slack.messages(ticket.channel) if m["ts"] == ticket.message_ts]
+    (menu,) = [e for b in message["blocks"] if b.get("type") == "actions" for e in b["elements"]
+               if e.get("action_id") == SAVED_PICK]
+    assert len(menu["options"]) == 100 and menu["options"][-1]["value"] == "call"
+    assert all(len(o["description"]["text"]) <= 75 for o in menu["options"])
+
+
 def test_a_picked_saved_reply_is_posted_held_and_sent_as_the_choosers_reply(ctx, slack, x):
     ticket = ticket_for(ctx, x)
     outcome, told = pick(ctx, ticket, "ref", KST_NOON, user="U0STAFF2")
