@@ -91,8 +91,9 @@ def edited(ctx: Context, relay: Relay) -> str:
     return "edited"
 
 
-def cancelled(ctx: Context, relay: Relay, now: datetime) -> str:
-    """The author deleted a reply that was waiting: no decision can be made on it any more."""
+def cancelled(ctx: Context, relay: Relay, now: datetime, note: str = "") -> str:
+    """The author deleted a reply that was waiting (or, a saved reply, cancelled it: `note` says so): no decision
+    can be made on it any more."""
     done = ctx.store.change_relay(
         relay.channel, relay.ts, {AWAITING},
         lambda r: {"state": relay_transition(r.status, RelayEvent.CANCELLED).value},
@@ -102,7 +103,7 @@ def cancelled(ctx: Context, relay: Relay, now: datetime) -> str:
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is not None:
         show(ctx, ticket)
-    _close_request(ctx, done, ticket, t(ctx.locale, "approval_cancelled"))
+    _close_request(ctx, done, ticket, note or t(ctx.locale, "approval_cancelled"))
     return "cancelled"
 
 

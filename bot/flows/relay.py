@@ -189,7 +189,7 @@ def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime
     if relay is None:
         return "not-a-reply"
     if relay.status is RelayState.AWAITING:
-        return approval.cancelled(ctx, relay, now)
+        return approval.cancelled(ctx, relay, now, note)
     if relay.status is RelayState.PENDING and relay.maybe_sent:
         found = find_on_x(ctx, relay, quiet=True)  # an earlier attempt may have reached X: the tweet stands
         if found:

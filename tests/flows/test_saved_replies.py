@@ -15,6 +15,7 @@ from bot.adapters.slack import SAVED_CANCEL, SAVED_PICK
 from bot.domain.relays import reference
 from bot.errors import RoutingError
 from bot.flows import approval, ingest, relay, saved_replies
+from bot.messages import t
 from bot.routing import parse_routing
 from tests.harness import make_context
 
@@ -92,6 +93,10 @@ def cancel(ctx, channel: str, clicked_ts: str, key: str, user: str, at: datetime
 
 def thread(slack, ticket) -> list[dict]:
     return slack.thread(ticket.channel, ticket.message_ts)[1:]
+
+
+def flat(message: dict) -> str:
+    return message.get("text", "") + str(message.get("blocks") or "")
 
 
 def cancel_buttons(message: dict) -> list[dict]:
@@ -285,6 +290,10 @@ def test_a_picked_reply_awaiting_approval_is_cancelled_by_its_chooser(ctx, slack
     assert cancel(ctx, ticket.channel, picked["ts"], key, "U0STAFF1", KST_NOON)[0] == "cancelled"
     shown = thread(slack, ticket)[0]
     assert "🚫" in shown["text"] and not cancel_buttons(shown)
+    (request,) = [m for m in thread(slack, ticket) if "🛂" in m["text"]]
+    said = t("ko", "saved_cancelled", user="U0STAFF1", name="sorry")
+    assert said in flat(request) and "reply_approve" not in str(request["blocks"]), \
+        "the lead's request says who cancelled, and its buttons are gone"
     told: list[str] = []
     assert approval.decide(ctx, "approve", key, "U0LEAD", "", KST_NOON, told.append) == "already-decided"
     assert x.posted() == []
