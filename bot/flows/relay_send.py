@@ -214,12 +214,12 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     ctx.store.count("events", "replies_sent")
     ctx.store.observe("relay_latency_seconds", max(0.0, now.timestamp() - float(relay.ts)), RELAY_BUCKETS)
     ticket = ctx.store.ticket(relay.ticket)
-    if ticket is not None:
-        show(ctx, ticket)
-        timers.on_answered(ctx, ticket, now)
     if relay.saved:  # X took it: one use of this saved reply, on the day (routing timezone) it went out
         day = now.astimezone(ctx.routing.timezone).date()
         ctx.store.count_saved_reply(day, (ticket.department if ticket else None) or "", relay.saved)
+    if ticket is not None:
+        show(ctx, ticket)
+        timers.on_answered(ctx, ticket, now)
     url = tweet_link(ctx, tweet_id)
     if deleted:
         note = t(ctx.locale, "delete_after_send", url=url)
