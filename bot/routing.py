@@ -23,7 +23,16 @@ from yaml.nodes import Node
 
 from bot.domain.durations import notation
 from bot.domain.matcher import KeywordMatcher
+from bot.domain.replies import (
+    MAX_PER_DEPARTMENT,
+    SavedReply,
+    available,
+    check_name,
+    check_text,
+    longest_form,
+)
 from bot.domain.sla import Policy
+from bot.domain.text import tweet_length
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
 from bot.routing_schema import (
     HOLD_LONGEST,
@@ -132,6 +141,8 @@ class Department:
     leads: tuple[str, ...] = ()
     staff: frozenset[str] | None = None  # None: anyone in the channel may relay
     relay_mode: str | None = None  # None: the routing-wide relay.mode
+    phone: str | None = None  # the {phone} of its saved replies
+    replies: tuple[SavedReply, ...] = ()  # its own saved replies; they win over shared ones of the same name
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,7 @@ class Routing:
     x: XConfig = XConfig()
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
+    replies: tuple[SavedReply, ...] = ()  # saved replies every department may use
     _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _fast_matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _by_id: Mapping[str, Department] = field(init=False, repr=False, compare=False)
@@ -229,6 +241,11 @@ class Routing:
     def relay_mode_for(self, department: Department | None) -> str:
         return (department.relay_mode if department else None) or self.relay.mode
 
+    def replies_for(self, department: Department | None) -> dict[str, SavedReply]:
+        """The saved replies a ticket of this department (None: triage) may use, by name, in menu order."""
+        return available(self.replies, department.replies if department else (),
+                         department.phone if department else None)
+
 
 def load_routing(path: str | Path) -> Routing:
     """Read and validate a routing file; RoutingError names the file, line and key of the first problem."""
@@ -251,6 +268,7 @@ def parse_routing(text: str, filename: str = "routing.yaml") -> Routing:
         if root is None:
             raise SchemaError(1, "", "the file is empty; see the shipped routing.yaml for an example")
         values = read(root, "", fields(_schema()))
+        _check_saved_replies(values.get("replies", ()), values["departments"])
     except SchemaError as error:
         raise RoutingError(filename, error.line, error.key, error.message) from None
     triage, managers = values.pop("triage"), values.pop("managers")
@@ -287,6 +305,8 @@ def _schema() -> dict[str, Field]:
         "staff": Field(_someone("staff", "anyone in the channel may relay")),
         "relay": Field(record(lambda mode: mode, {"mode": Field(_RELAY_MODE, required=True)}),
                        attr="relay_mode"),
+        "phone": Field(_phone),
+        "replies": Field(_saved_replies),
     })
     return {
         "timezone": Field(timezone, required=True),
@@ -327,6 +347,7 @@ def _schema() -> dict[str, Field]:
             }), non_empty="list at least one window, e.g. [{per: 15m, max: 100}]")),
             "reserve": Field(integer(0)),
         })),
+        "replies": Field(_saved_replies),
     }
 
 
@@ -378,3 +399,64 @@ def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, 
         return result
 
     return parse
+
+
+# -- saved replies (issue 16): `replies:` at the top level and per department, and a department's `phone:` --
+
+_PHONE = pattern(r"\+?[0-9][0-9 ()-]{1,30}", "a phone number like 080-123-4567 or 114 (digits, spaces, - and ())")
+
+
+def _phone(node: Node, path: str) -> str:
+    return str(_PHONE(node, path)).strip()
+
+
+def _saved_replies(node: Node, path: str) -> tuple[SavedReply, ...]:
+    """name: text pairs, each checked on its own line; checks that need the departments come after."""
+    found = []
+    for name, (key_node, value_node) in pairs(node, path).items():
+        where = join(path, name)
+        try:
+            check_name(name)
+        except ValueError as error:
+            raise SchemaError(line_of(key_node), where, str(error)) from None
+        text = read(value_node, where, _saved_text)
+        found.append(SavedReply(name, text, line_of(value_node), where))
+    if not found:
+        raise SchemaError(line_of(node), path, "list at least one saved reply (name: text), or leave it out")
+    return tuple(found)
+
+
+def _saved_text(node: Node, path: str) -> str:
+    text = scalar(node)
+    check_text(text)
+    return text
+
+
+def _check_saved_replies(shared: tuple[SavedReply, ...], departments: tuple[Department, ...]) -> None:
+    """Per department, what it may pick: a phone for every {phone}, each within X's length with the longest
+    expansion and the duplicate rule's reference, and at most MAX_PER_DEPARTMENT (Slack's menu)."""
+    for dept in departments:
+        mine = available(shared, dept.replies, dept.phone or "-")
+        if len(mine) > MAX_PER_DEPARTMENT:
+            where = (dept.replies or shared)[-1]
+            raise SchemaError(where.line, where.key, f"department {dept.id!r} has {len(mine)} saved replies "
+                              f"(shared and its own); at most {MAX_PER_DEPARTMENT} fit in Slack's menu")
+        for reply in mine.values():
+            if reply.needs_phone and not dept.phone:
+                whose = "its department" if reply in dept.replies else f"department {dept.id!r}"
+                raise SchemaError(reply.line, reply.key, f"uses {{phone}} but {whose} has no phone: "
+                                  "add `phone:` to the department")
+            length = tweet_length(longest_form(reply, dept.phone))
+            if not length.valid:
+                raise SchemaError(reply.line, reply.key, f"too long for X: {length.weighted}/{length.limit} "
+                                  "weighted characters at its longest (Hangul counts 2, a link 23), counting "
+                                  "the {ticket}/{time} values and the ' (#123456)' the relay may add")
+    for reply in shared:
+        if not reply.needs_phone:
+            length = tweet_length(longest_form(reply, None))
+            if not length.valid:
+                raise SchemaError(reply.line, reply.key, f"too long for X: {length.weighted}/{length.limit} "
+                                  "weighted characters at its longest (Hangul counts 2, a link 23)")
+    if len(available(shared, (), "-")) > MAX_PER_DEPARTMENT:
+        raise SchemaError(shared[-1].line, shared[-1].key, f"at most {MAX_PER_DEPARTMENT} shared saved replies "
+                          "fit in Slack's menu")

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.adapters.jobqueue import current_worker_name
+from bot.adapters.slack import saved_done_blocks
 from bot.adapters.slack_syntax import mention, tweet_url
 from bot.adapters.store.relays import CLAIM_TTL_S
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
@@ -213,6 +214,9 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     ctx.store.count("events", "replies_sent")
     ctx.store.observe("relay_latency_seconds", max(0.0, now.timestamp() - float(relay.ts)), RELAY_BUCKETS)
     ticket = ctx.store.ticket(relay.ticket)
+    if relay.saved:  # X took it: one use of this saved reply, on the day (routing timezone) it went out
+        day = now.astimezone(ctx.routing.timezone).date()
+        ctx.store.count_saved_reply(day, (ticket.department if ticket else None) or "", relay.saved)
     if ticket is not None:
         show(ctx, ticket)
         timers.on_answered(ctx, ticket, now)
@@ -223,12 +227,15 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
         note = t(ctx.locale, "sent_as", url=url, text=escape_slack(text).replace("\n", "\n>"))
     elif found:
         note = t(ctx.locale, "sent_found", url=url)
+    elif relay.saved:  # the thread shows `;name` or a pick: the note says what went out
+        note = t(ctx.locale, "saved_sent", url=url, name=relay.saved, text=escape_slack(text).replace("\n", "\n>"))
     else:
         note = t(ctx.locale, "sent", url=url)
     if ctx.store.once(f"sent-note:{relay.key}", ttl=86400):
         thread_ts = (ticket.message_ts if ticket else None) or ""
         if done.notice_ts:
-            ctx.slack.update(relay.channel, done.notice_ts, note)  # the pending notice becomes the ✅ note
+            ctx.slack.update(relay.channel, done.notice_ts, note,  # the pending notice becomes the ✅ note
+                             saved_done_blocks(note) if relay.saved else None)
         else:
             ctx.slack.post(relay.channel, note, thread_ts=thread_ts)
     log.info("relayed reply %s to X as %s", relay.key, tweet_id)
