@@ -18,7 +18,7 @@ __all__ = ["TRIAGE", "Window", "aggregated_days", "comparison_windows", "day_win
            "summarize"]
 
 Aggregates = Mapping[date, Mapping[str, DayFigures]]  # day -> department -> its figures
-Replies = Mapping[str, Mapping[str, int]]  # department ("" shared) -> saved reply name -> times used
+Replies = Mapping[str, Mapping[str, int]]  # department id ("triage" for triage tickets) -> saved reply -> times used
 
 
 def day_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -57,10 +57,25 @@ def aggregated_days(window: Window, tz: ZoneInfo, purged_before: float) -> list[
         day += timedelta(days=1)
 
 
+def local_days(window: Window, now: datetime, tz: ZoneInfo) -> list[date]:
+    """The local dates a window touches, up to `now` (per-day counters are kept by local date)."""
+    first = window.since.astimezone(tz).date()
+    last = (min(window.until, max(now, window.since)) - timedelta(microseconds=1)).astimezone(tz).date()
+    return [first + timedelta(days=i) for i in range(max(0, (last - first).days) + 1)]
+
+
+def saved_replies_used(ctx: Context, window: Window, now: datetime) -> Replies:
+    """Saved replies X took in the window's days, by the department of their ticket (triage as "triage")."""
+    counts = ctx.store.saved_reply_counts(local_days(window, now, ctx.routing.timezone))
+    return {department or TRIAGE: names for department, names in counts.items()}
+
+
 def load(ctx: Context, window: Window, now: datetime, replies: Replies | None = None,
          aggregate: bool = True) -> Figures:
     """The one loader of report figures: the window's tickets still in Redis and, with `aggregate`, the day
-    figures of those past the retention. `replies` (saved replies used) is passed through as given."""
+    figures of those past the retention; the saved replies used on the window's days unless `replies` is given."""
+    if replies is None:
+        replies = saved_replies_used(ctx, window, now)
     ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
     days = aggregated_days(window, ctx.routing.timezone, ctx.store.purged_before()) if aggregate else []
     return summarize(ctx.store.tickets(ids), ctx.routing, window, now, ctx.store.day_figures(days) if days else None,

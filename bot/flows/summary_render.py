@@ -134,7 +134,7 @@ def _sections(figures: Figures, previous: Figures | None, last_week: Figures | N
         shared = t(locale, "figures_replies_shared")
         sections[-1] += [m.bold(m.esc(t(locale, "figures_replies_title")))] + [
             m.esc(t(locale, "figures_replies_line",
-                    department=routing.department_name(s.department, shared) if s.department else shared,
+                    department=routing.department_name(s.department, t(locale, "triage")) if s.department else shared,
                     used=" · ".join(f"{u.name} ({u.count})" for u in s.used))) for s in figures.saved_replies]
     return sections
 

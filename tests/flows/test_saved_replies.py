@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.adapters.slack import SAVED_CANCEL, SAVED_PICK
+from bot.domain.figures import Window
 from bot.domain.relays import reference
 from bot.errors import RoutingError
-from bot.flows import approval, ingest, relay, saved_replies
+from bot.flows import approval, home, ingest, relay, report, saved_replies, summary
 from bot.messages import t
 from bot.routing import parse_routing
 from tests.harness import make_context
@@ -402,3 +403,33 @@ def test_more_than_100_saved_replies_for_a_department_are_refused():
         parse_routing(_with(block), "routing.yaml")
     assert str(error.value).startswith("routing.yaml:113: departments[0].replies.r100: ")
     assert "at most 100" in str(error.value)
+
+
+# -- the most-used replies table: /sla, the daily summary, the report -----------------------------------------
+
+def test_the_daily_summary_sla_and_report_count_the_saved_replies_sent_that_day(redis_url, ctx, slack, x):
+    hold0 = make_context(redis_url, slack, x, ROUTING.replace("hold: 10s", "hold: 0s"))
+    tickets = [ticket_for(hold0, x, "아이폰 문의", name) for name in ("minsu", "jiwoo", "seoyeon", "dana")]
+    for ticket in tickets[:3]:
+        assert reply(hold0, ticket, ";sorry", KST_NOON)[0] == "sent"
+    assert reply(hold0, tickets[3], ";call", KST_NOON)[0] == "sent"
+    typed = ticket_for(hold0, x, "아이폰 문의", "typed")
+    assert reply(hold0, typed, "직접 쓴 답변입니다", KST_NOON)[0] == "sent"  # typed words are not a saved reply
+    cancelled = ticket_for(hold0, x, "아이폰 문의", "cancelled")
+    _, ts = reply(ctx, cancelled, ";sorry", KST_NOON)  # held 10 s, then deleted: never sent, never counted
+    relay.on_delete(ctx, cancelled.channel, cancelled.message_ts, ts, KST_NOON + timedelta(seconds=1))
+
+    sla = home.sla_text(hold0, None, "today", KST_NOON + timedelta(hours=1))
+    assert "💬 많이 쓴 저장 답변" in sla and "아이폰 고객센터: sorry (3) · call (1)" in sla, sla
+
+    evening = KST_NOON + timedelta(hours=5, minutes=30)  # 17:30 in Seoul: report.daily_at's default
+    assert summary.run_daily_report(hold0, evening) is not None
+    posted = slack.messages("C0MANAGERS")[-1]
+    assert "아이폰 고객센터: sorry (3) · call (1)" in flat(posted), flat(posted)
+
+    day = report.day_window(datetime(2026, 12, 7, tzinfo=hold0.routing.timezone), hold0.routing.timezone)
+    data = report.load(hold0, Window(*day), evening).to_json()
+    assert data["saved_replies"] == [{"department": "iphone", "used": [{"name": "sorry", "count": 3},
+                                                                        {"name": "call", "count": 1}]}]
+    next_day = report.load(hold0, Window(day[1], day[1] + timedelta(days=1)), evening + timedelta(days=1))
+    assert "saved_replies" not in next_day.to_json()
