@@ -56,6 +56,7 @@ from bot.routing_schema import (
     scalar,
     time_of_day,
     timezone,
+    unknown,
     user_id,
     user_or_group_id,
 )
@@ -134,6 +135,22 @@ class Department:
     relay_mode: str | None = None  # None: the routing-wide relay.mode
 
 
+DEFAULT_ACCOUNT = "main"  # the id of the one account a file without `accounts:` serves
+FIRST_PREFIX = "X_"  # the first account's credentials: today's unprefixed X_API_KEY, X_ACCESS_TOKEN, ...
+
+
+@dataclass(frozen=True)
+class Account:
+    """One X account the bot watches and answers from; its credentials are `{env_prefix}API_KEY` and so on."""
+
+    id: str
+    env_prefix: str = FIRST_PREFIX
+    username: str | None = None  # resolved to a user id once (GET /2/users/by/username), cached in Redis
+    user_id: str | None = None  # None with no username either: X_USER_ID, else GET /2/users/me
+    departments: tuple[str, ...] | None = None  # None: every department
+    triage: str | None = None  # its own triage channel; None: the shared one
+
+
 @dataclass(frozen=True)
 class Route:
     department: Department | None  # None: triage
@@ -159,9 +176,11 @@ class Routing:
     x: XConfig = XConfig()
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
+    accounts: tuple[Account, ...] = ()  # () means one account, from X_USER_ID and the unprefixed X_* variables
     _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _fast_matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _by_id: Mapping[str, Department] = field(init=False, repr=False, compare=False)
+    _account_matchers: Mapping[str, KeywordMatcher] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         policies = MappingProxyType(dict(self.policies))
@@ -179,10 +198,19 @@ class Routing:
         set_(self, "_matcher", KeywordMatcher([(d.id, d.keywords) for d in self.departments]))
         fast_keywords = self.fast_track.keywords if self.fast_track else ()
         set_(self, "_fast_matcher", KeywordMatcher([("fast_track", fast_keywords)]))
+        accounts = self.accounts or (Account(DEFAULT_ACCOUNT),)
+        for acc in accounts:
+            for dept_id in acc.departments or ():
+                if dept_id not in self._by_id:
+                    raise UnknownDepartment(dept_id, self._by_id)
+        set_(self, "accounts", accounts)
+        set_(self, "_account_matchers", MappingProxyType({
+            a.id: KeywordMatcher([(d.id, d.keywords) for d in self.departments if d.id in a.departments])
+            for a in accounts if a.departments is not None}))
 
-    def route(self, text: str) -> Route:
-        """Where a mention goes and which SLA it runs on."""
-        found = self._matcher.match(text)
+    def route(self, text: str, account: str | None = None) -> Route:
+        """Where a mention goes and which SLA it runs on; `account` (an id) keeps it to that account's departments."""
+        found = self._account_matchers.get(account or "", self._matcher).match(text)
         department = self._by_id[found.group_id] if found.group_id else None
         fast = self._fast_matcher.any_match(text)
         keywords = tuple(dict.fromkeys(found.keywords + fast))
@@ -223,8 +251,24 @@ class Routing:
         except KeyError:
             raise UnknownPolicy(name, self.policies) from None
 
-    def channel_for(self, department: Department | None) -> str:
-        return department.channel if department else self.triage_channel
+    def channel_for(self, department: Department | None, account: str | None = None) -> str:
+        """The department's channel; for triage, the account's own triage channel when it has one."""
+        if department:
+            return department.channel
+        return self.account(account).triage or self.triage_channel
+
+    def account(self, account_id: str | None = None) -> Account:
+        """An account by id; None (or "") is the first one. An id since removed from the file: the first one."""
+        return next((a for a in self.accounts if a.id == account_id), self.accounts[0])
+
+    def account_key(self, account_id: str | None) -> str:
+        """How an account is told apart in Redis keys and on tickets: "" for the first one (today's keys)."""
+        acc = self.account(account_id)
+        return "" if acc is self.accounts[0] else acc.id
+
+    @property
+    def multi_account(self) -> bool:
+        return len(self.accounts) > 1
 
     def relay_mode_for(self, department: Department | None) -> str:
         return (department.relay_mode if department else None) or self.relay.mode
@@ -272,6 +316,7 @@ _SLUG = pattern(r"[a-z0-9][a-z0-9_-]*", "a short lowercase id like wibro (letter
 def _schema() -> dict[str, Field]:
     known: dict[str, Policy] = {}
     policy_name = policy_ref(known)
+    departments_seen: list[str] = []  # filled when `departments` is read, before `accounts`
 
     def sla(node: Node, path: str) -> dict[str, Policy]:
         known.update(policy_section(node, path))
@@ -310,7 +355,7 @@ def _schema() -> dict[str, Field]:
             "email": Field(list_of(email)),
         })),
         "operators": Field(_someone("operators", "anyone in the workspace may /escalate", user_or_group_id)),
-        "departments": Field(_departments(department), required=True),
+        "departments": Field(_departments(department, seen=departments_seen), required=True),
         "storm": Field(record(StormConfig, {
             "threshold": Field(integer(1), required=True),
             "window": Field(positive_upto(STORM_LONGEST), required=True),
@@ -327,6 +372,7 @@ def _schema() -> dict[str, Field]:
             }), non_empty="list at least one window, e.g. [{per: 15m, max: 100}]")),
             "reserve": Field(integer(0)),
         })),
+        "accounts": Field(_accounts(departments_seen)),
     }
 
 
@@ -364,9 +410,11 @@ def _someone(key: str, absent: str, ids: Parser = user_id) -> Callable[[Node, st
     return lambda node, path: frozenset(list_of(ids, non_empty=message)(node, path))
 
 
-def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, ...]]:
+def _departments(department: Parser, seen: list[str] | None = None) -> Callable[[Node, str], tuple[Department, ...]]:
     def parse(node: Node, path: str) -> tuple[Department, ...]:
         result = list_of(department, non_empty="define at least one department")(node, path)
+        if seen is not None:
+            seen[:] = [d.id for d in result]
         first: dict[str, int] = {}
         for index, (item, dept) in enumerate(zip(node.value, result, strict=True)):
             if dept.id in first:
@@ -376,5 +424,62 @@ def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, 
                                   f"duplicate department id {dept.id!r} (first at {also})")
             first[dept.id] = index
         return result
+
+    return parse
+
+
+# -- `accounts:`: several X accounts in one bot (issue 16) ----------------------------------------------------
+
+_ENV_PREFIX = pattern(r"X_[A-Z0-9_]*", "an environment prefix like X_SHOW_ (X_, capitals, digits and _)")
+_USERNAME = pattern(r"@?[A-Za-z0-9_]{1,15}", "an X username like show_tweet (up to 15 letters, digits or _)")
+_X_USER_ID = pattern(r"[0-9]{1,19}", "an X user id (digits), quoted: \"1234567890\"")
+
+
+def _account(departments_seen: list[str]) -> Parser:
+    def department_ref(node: Node, path: str) -> str:
+        name = scalar(node)
+        if name not in departments_seen:
+            raise ValueError(unknown("department", name, departments_seen))
+        return name
+
+    def build(id: str, env_prefix: str, username: str | None = None, user_id: str | None = None,
+              departments: tuple[str, ...] | None = None, triage: Mapping[str, str] | None = None) -> Account:
+        if (username is None) == (user_id is None):
+            raise ValueError("give exactly one of username and user_id")
+        return Account(id, env_prefix, username.lstrip("@") if username else None, user_id, departments,
+                       triage["channel"] if triage else None)
+
+    return record(build, {
+        "id": Field(_SLUG, required=True),
+        "username": Field(_USERNAME),
+        "user_id": Field(_X_USER_ID),
+        "env_prefix": Field(_ENV_PREFIX, required=True),
+        "departments": Field(list_of(department_ref, non_empty="list at least one department, or leave "
+                                                               "departments out for all of them")),
+        "triage": Field(fields({"channel": Field(channel_id, required=True)})),
+    })
+
+
+def _accounts(departments_seen: list[str]) -> Callable[[Node, str], tuple[Account, ...]]:
+    """The accounts; ids and prefixes unique, and the first one on X_ (today's variables stay as they are)."""
+    account = _account(departments_seen)
+
+    def parse(node: Node, path: str) -> tuple[Account, ...]:
+        result = list_of(lambda n, p: (n, account(n, p)), non_empty="list at least one account, or leave "
+                                                                    "accounts out for one account")(node, path)
+        ids: dict[str, int] = {}
+        prefixes: dict[str, int] = {}
+        for index, (item, acc) in enumerate(result):
+            found = pairs(item, join(path, index))
+            for key, value, seen in (("id", acc.id, ids), ("env_prefix", acc.env_prefix, prefixes)):
+                if value in seen:
+                    raise SchemaError(line_of(found[key][1]), join(join(path, index), key),
+                                      f"duplicate {key} {value!r} (first at {join(path, seen[value])})")
+                seen[value] = index
+            if index == 0 and acc.env_prefix != FIRST_PREFIX:
+                raise SchemaError(line_of(found["env_prefix"][1]), join(join(path, 0), "env_prefix"),
+                                  f"the first account uses {FIRST_PREFIX} (X_API_KEY, X_ACCESS_TOKEN, ...), "
+                                  f"not {acc.env_prefix!r}: list the account on those variables first")
+        return tuple(acc for _, acc in result)
 
     return parse
