@@ -111,8 +111,11 @@ def test_a_reply_goes_from_the_account_the_customer_mentioned(ctx, slack, x):
     assert reply(ctx, show_ticket, "이벤트 당첨자는 내일 발표합니다") == "sent"
     assert reply(ctx, care_ticket, "내일 도착 예정입니다") == "sent"
 
-    assert [(t["text"], t["in_reply_to_tweet_id"]) for t in x.posted(SHOW)] == [("이벤트 당첨자는 내일 발표합니다", show)]
-    assert [(t["text"], t["in_reply_to_tweet_id"]) for t in x.posted(CARE)] == [("내일 도착 예정입니다", care)]
+    def posted(username: str) -> list[tuple[str, str]]:
+        return [(t["text"], t["in_reply_to_tweet_id"]) for t in x.posted(username)]
+
+    assert posted(SHOW) == [("이벤트 당첨자는 내일 발표합니다", show)]
+    assert posted(CARE) == [("내일 도착 예정입니다", care)]
     posts = [r for r in x.requests if r["method"] == "POST" and r["path"] == "/2/tweets"]
     assert [r["as"] for r in posts] == [SHOW, CARE], "each reply signed with its own account's token"
     # The ✅ note links the tweet under the account that posted it.
