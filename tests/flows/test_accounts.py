@@ -16,7 +16,7 @@ import pytest
 
 from bot.adapters.x import NotSummoned
 from bot.errors import RoutingError
-from bot.flows import escalate, ingest, relay
+from bot.flows import escalate, ingest, relay, storm, xusage
 from bot.routing import parse_routing
 from bot.settings import load_settings, problems
 from tests.harness import make_context
@@ -126,6 +126,8 @@ def test_a_reply_goes_from_the_account_the_customer_mentioned(ctx, slack, x):
     windows = ctx.routing.x.windows()
     assert ctx.store.posts_in(ctx.account("show")[0], windows, now().timestamp() + 1)[0] == 1
     assert ctx.store.posts_in(ctx.account()[0], windows, now().timestamp() + 1)[0] == 1
+    budget = [line for line in xusage.lines(ctx, now()) if "99/100" in line]  # App Home and the summary show it
+    assert [line.split(":")[0] for line in budget] == [f"@{CARE}", f"@{SHOW}"], budget
 
 
 def test_the_x_stand_in_refuses_a_reply_from_an_account_the_tweet_did_not_summon(ctx, slack, x):
@@ -151,6 +153,23 @@ def test_a_tweet_mentioning_both_accounts_is_one_ticket_whichever_poll_finds_it(
     assert len(slack.messages("C0WIBRO")) == 1 and len(slack.messages("C0IPHONE")) == 1, "one ticket each"
     assert reply(ctx, ctx.store.ticket(iphone), "사전예약은 금요일부터입니다") == "sent"
     assert [t["in_reply_to_tweet_id"] for t in x.posted(SHOW)] == [iphone] and x.posted(CARE) == []
+
+
+def test_a_storm_broadcast_answers_each_member_from_its_own_account(redis_url, slack, x):
+    x.add_account(SHOW, access_token="show-access")
+    routing = TWO.read_text(encoding="utf-8") + "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n"
+    ctx = make_context(redis_url, slack, x, routing, **SHOW_ENV)
+    storm.declare(ctx, "iphone", "아이폰 출시 지연", now(), by="U0OPS1")
+    members = {x.add_mention(f"아이폰 언제 와요 {i}", username=f"care{i}"): CARE for i in range(2)}
+    members |= {x.add_mention(f"아이폰 이벤트 {i}", username=f"show{i}", to=SHOW): SHOW for i in range(2)}
+    poll_and_post(ctx)
+    storm_id = ctx.store.active_storm("iphone")
+    header_ts = ctx.store.storm(storm_id)["header_ts"]
+    storm.on_reply(ctx, storm_id, "C0IPHONE", header_ts, "1800000000.000001", "U0STAFF1", "곧 출고됩니다", now())
+    assert storm.confirm(ctx, f"{storm_id}:1800000000.000001", "U0STAFF1", now()) == "done"
+    for username in (CARE, SHOW):
+        assert sorted(t["in_reply_to_tweet_id"] for t in x.posted(username)) == \
+            sorted(i for i, account in members.items() if account == username)
 
 
 def test_escalate_makes_the_ticket_on_the_account_the_tweet_mentions(ctx, slack, x):
