@@ -304,3 +304,14 @@ def test_check_names_each_missing_credential_per_account(redis_url):
                         env={**base, **creds, **SHOW_ENV, "REDIS_URL": redis_url, "ROUTING_FILE": str(TWO)},
                         timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_cron_stops_at_start_naming_an_accounts_missing_credential():
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_", "ROUTING"))}
+    env = {**base, "ROUTING_FILE": str(TWO), "SLACK_BOT_TOKEN": "xoxb-1", "X_API_KEY": "k", "X_API_SECRET": "s",
+           "X_ACCESS_TOKEN": "a", "X_ACCESS_TOKEN_SECRET": "as",
+           **{k: v for k, v in SHOW_ENV.items() if k != "X_SHOW_ACCESS_TOKEN_SECRET"}}
+    done = subprocess.run([sys.executable, "-c", "import bot.cron"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)  # what `rq cron ... bot.cron` imports first
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["escalator: account show: X_SHOW_ACCESS_TOKEN_SECRET is not set"]
