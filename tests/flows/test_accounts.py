@@ -83,6 +83,14 @@ def test_two_accounts_each_mentioned_make_tickets_in_their_channels(ctx, slack, 
     assert reads == {"/2/users/1000/mentions", f"/2/users/{show_id}/mentions"}
     assert ctx.redis.get("esc:x:since_id") and ctx.redis.get("esc:x:since_id:show")
     assert poll_and_post(ctx) == 0, "nothing twice"
+    # Usernames were resolved once each (GET /2/users/by/username) and kept in Redis: a restart asks X nothing.
+    def lookups() -> list[str]:
+        return [r["path"] for r in x.requests if r["path"].startswith("/2/users/by/username/")]
+
+    assert sorted(lookups()) == [f"/2/users/by/username/{CARE}", f"/2/users/by/username/{SHOW}"]
+    restarted = make_context(ctx.settings.redis_url, slack, x, routing=TWO, **SHOW_ENV)
+    assert restarted.account("show") == (show_id, SHOW) and len(lookups()) == 2
+    assert x.spec_violations == []
 
 
 def test_the_ticket_message_names_the_account_only_when_there_are_several(ctx, slack, x, redis_url):
