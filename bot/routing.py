@@ -25,6 +25,7 @@ from bot.domain.durations import format_duration
 from bot.domain.matcher import KeywordMatcher
 from bot.domain.sla import Policy
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
+from bot.routing_accounts import DEFAULT_ACCOUNT, Account, parse_accounts
 from bot.routing_schema import (
     HOLD_LONGEST,
     MAX_BYTES,
@@ -56,7 +57,6 @@ from bot.routing_schema import (
     scalar,
     time_of_day,
     timezone,
-    unknown,
     user_id,
     user_or_group_id,
 )
@@ -133,22 +133,6 @@ class Department:
     leads: tuple[str, ...] = ()
     staff: frozenset[str] | None = None  # None: anyone in the channel may relay
     relay_mode: str | None = None  # None: the routing-wide relay.mode
-
-
-DEFAULT_ACCOUNT = "main"  # the id of the one account a file without `accounts:` serves
-FIRST_PREFIX = "X_"  # the first account's credentials: today's unprefixed X_API_KEY, X_ACCESS_TOKEN, ...
-
-
-@dataclass(frozen=True)
-class Account:
-    """One X account the bot watches and answers from; its credentials are `{env_prefix}API_KEY` and so on."""
-
-    id: str
-    env_prefix: str = FIRST_PREFIX
-    username: str | None = None  # resolved to a user id once (GET /2/users/by/username), cached in Redis
-    user_id: str | None = None  # None with no username either: X_USER_ID, else GET /2/users/me
-    departments: tuple[str, ...] | None = None  # None: every department
-    triage: str | None = None  # its own triage channel; None: the shared one
 
 
 @dataclass(frozen=True)
@@ -372,7 +356,7 @@ def _schema() -> dict[str, Field]:
             }), non_empty="list at least one window, e.g. [{per: 15m, max: 100}]")),
             "reserve": Field(integer(0)),
         })),
-        "accounts": Field(_accounts(departments_seen)),
+        "accounts": Field(parse_accounts(departments_seen)),
     }
 
 
@@ -424,62 +408,5 @@ def _departments(department: Parser, seen: list[str] | None = None) -> Callable[
                                   f"duplicate department id {dept.id!r} (first at {also})")
             first[dept.id] = index
         return result
-
-    return parse
-
-
-# -- `accounts:`: several X accounts in one bot (issue 16) ----------------------------------------------------
-
-_ENV_PREFIX = pattern(r"X_[A-Z0-9_]*", "an environment prefix like X_SHOW_ (X_, capitals, digits and _)")
-_USERNAME = pattern(r"@?[A-Za-z0-9_]{1,15}", "an X username like show_tweet (up to 15 letters, digits or _)")
-_X_USER_ID = pattern(r"[0-9]{1,19}", "an X user id (digits), quoted: \"1234567890\"")
-
-
-def _account(departments_seen: list[str]) -> Parser:
-    def department_ref(node: Node, path: str) -> str:
-        name = scalar(node)
-        if name not in departments_seen:
-            raise ValueError(unknown("department", name, departments_seen))
-        return name
-
-    def build(id: str, env_prefix: str, username: str | None = None, user_id: str | None = None,
-              departments: tuple[str, ...] | None = None, triage: Mapping[str, str] | None = None) -> Account:
-        if (username is None) == (user_id is None):
-            raise ValueError("give exactly one of username and user_id")
-        return Account(id, env_prefix, username.lstrip("@") if username else None, user_id, departments,
-                       triage["channel"] if triage else None)
-
-    return record(build, {
-        "id": Field(_SLUG, required=True),
-        "username": Field(_USERNAME),
-        "user_id": Field(_X_USER_ID),
-        "env_prefix": Field(_ENV_PREFIX, required=True),
-        "departments": Field(list_of(department_ref, non_empty="list at least one department, or leave "
-                                                               "departments out for all of them")),
-        "triage": Field(fields({"channel": Field(channel_id, required=True)})),
-    })
-
-
-def _accounts(departments_seen: list[str]) -> Callable[[Node, str], tuple[Account, ...]]:
-    """The accounts; ids and prefixes unique, and the first one on X_ (today's variables stay as they are)."""
-    account = _account(departments_seen)
-
-    def parse(node: Node, path: str) -> tuple[Account, ...]:
-        result = list_of(lambda n, p: (n, account(n, p)), non_empty="list at least one account, or leave "
-                                                                    "accounts out for one account")(node, path)
-        ids: dict[str, int] = {}
-        prefixes: dict[str, int] = {}
-        for index, (item, acc) in enumerate(result):
-            found = pairs(item, join(path, index))
-            for key, value, seen in (("id", acc.id, ids), ("env_prefix", acc.env_prefix, prefixes)):
-                if value in seen:
-                    raise SchemaError(line_of(found[key][1]), join(join(path, index), key),
-                                      f"duplicate {key} {value!r} (first at {join(path, seen[value])})")
-                seen[value] = index
-            if index == 0 and acc.env_prefix != FIRST_PREFIX:
-                raise SchemaError(line_of(found["env_prefix"][1]), join(join(path, 0), "env_prefix"),
-                                  f"the first account uses {FIRST_PREFIX} (X_API_KEY, X_ACCESS_TOKEN, ...), "
-                                  f"not {acc.env_prefix!r}: list the account on those variables first")
-        return tuple(acc for _, acc in result)
 
     return parse
