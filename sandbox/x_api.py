@@ -104,9 +104,10 @@ class XStandIn(StandInServer):
                     created_at: datetime | None = None, in_reply_to: str | None = None,
                     to: str | None = None) -> str:
         """A customer's tweet mentioning the account, or the account `to` (a username; the @handle is
-        prepended when missing); its id."""
+        prepended when missing, unless `to` is not given and the text names a further account); its id."""
         handle = "@" + (to or self.account_username).lstrip("@")
-        if handle.lower() not in text.lower():
+        others = [] if to else ["@" + self.timeline.users[u].username.lower() for u in self.tokens.values()]
+        if handle.lower() not in text.lower() and not any(o in text.lower() for o in others):
             text = f"{handle} {text}"
         with self._lock:
             user = self.timeline.add_user(username, name, followers or None)

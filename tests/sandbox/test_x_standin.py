@@ -274,6 +274,9 @@ def test_several_accounts_each_act_with_their_own_token(x: XStandIn, client: twe
     with pytest.raises(tweepy.Forbidden):  # X lets an account delete only its own posts
         client.delete_tweet(x.posted("show_tweet")[0]["id"], user_auth=True)
     assert x.spec_violations == []
+    # A tweet written to the other account (the playground, curl) is not made to mention the first one too.
+    written = control(x, "mentions", {"text": "@show_tweet 케이스 문의", "username": "typist"})["id"]
+    assert x.timeline.tweets[written].text == "@show_tweet 케이스 문의"
 
 
 def test_each_account_posts_within_its_own_windows(x: XStandIn, client: tweepy.Client) -> None:
