@@ -323,3 +323,24 @@ def test_cron_stops_at_start_naming_an_accounts_missing_credential():
                           text=True, timeout=60)  # what `rq cron ... bot.cron` imports first
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["escalator: account show: X_SHOW_ACCESS_TOKEN_SECRET is not set"]
+
+
+def test_two_accounts_sharing_one_apps_mentions_window_poll_without_a_429(ctx, slack, x):
+    """Both accounts read mentions with the app's bearer token: X counts them in one 450-per-15-min window. Each
+    account's schedule follows the headers X sends it, so together they still keep a third of it spare."""
+    t0 = 1_800_000_000.0
+    clock = {"now": t0}
+    x.clock = lambda: clock["now"]
+    polls = []
+    for _ in range(1800):  # half a simulated hour, a cron tick a second
+        at = datetime.fromtimestamp(clock["now"], UTC)
+        if ingest.poll_if_due(ctx, at):
+            polls.append(clock["now"])
+        clock["now"] += 1
+    reads = [r["path"] for r in x.requests if r["path"].endswith("/mentions")]
+    show_id = ctx.account("show")[0]
+    per_account = (reads.count("/2/users/1000/mentions"), reads.count(f"/2/users/{show_id}/mentions"))
+    assert x.limits.throttled == 0, "no 429 in steady state"
+    assert len(reads) <= 2 * 300 + 10, f"at most two thirds of two windows: {per_account}"
+    assert min(per_account) >= 100, f"neither account is starved: {per_account}"
+    print(f"two accounts, one app window, 30 simulated minutes: {per_account} polls, 0 throttled")
