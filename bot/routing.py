@@ -34,6 +34,7 @@ from bot.domain.replies import (
 from bot.domain.sla import Policy
 from bot.domain.text import tweet_length
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
+from bot.routing_accounts import DEFAULT_ACCOUNT, Account, parse_accounts
 from bot.routing_schema import (
     HOLD_LONGEST,
     MAX_BYTES,
@@ -171,9 +172,11 @@ class Routing:
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
     replies: tuple[SavedReply, ...] = ()  # saved replies every department may use
+    accounts: tuple[Account, ...] = ()  # () means one account, from X_USER_ID and the unprefixed X_* variables
     _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _fast_matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _by_id: Mapping[str, Department] = field(init=False, repr=False, compare=False)
+    _account_matchers: Mapping[str, KeywordMatcher] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         policies = MappingProxyType(dict(self.policies))
@@ -191,10 +194,19 @@ class Routing:
         set_(self, "_matcher", KeywordMatcher([(d.id, d.keywords) for d in self.departments]))
         fast_keywords = self.fast_track.keywords if self.fast_track else ()
         set_(self, "_fast_matcher", KeywordMatcher([("fast_track", fast_keywords)]))
+        accounts = self.accounts or (Account(DEFAULT_ACCOUNT),)
+        for acc in accounts:
+            for dept_id in acc.departments or ():
+                if dept_id not in self._by_id:
+                    raise UnknownDepartment(dept_id, self._by_id)
+        set_(self, "accounts", accounts)
+        set_(self, "_account_matchers", MappingProxyType({
+            a.id: KeywordMatcher([(d.id, d.keywords) for d in self.departments if d.id in a.departments])
+            for a in accounts if a.departments is not None}))
 
-    def route(self, text: str) -> Route:
-        """Where a mention goes and which SLA it runs on."""
-        found = self._matcher.match(text)
+    def route(self, text: str, account: str | None = None) -> Route:
+        """Where a mention goes and which SLA it runs on; `account` (an id) keeps it to that account's departments."""
+        found = self._account_matchers.get(account or "", self._matcher).match(text)
         department = self._by_id[found.group_id] if found.group_id else None
         fast = self._fast_matcher.any_match(text)
         keywords = tuple(dict.fromkeys(found.keywords + fast))
@@ -235,8 +247,24 @@ class Routing:
         except KeyError:
             raise UnknownPolicy(name, self.policies) from None
 
-    def channel_for(self, department: Department | None) -> str:
-        return department.channel if department else self.triage_channel
+    def channel_for(self, department: Department | None, account: str | None = None) -> str:
+        """The department's channel; for triage, the account's own triage channel when it has one."""
+        if department:
+            return department.channel
+        return self.account(account).triage or self.triage_channel
+
+    def account(self, account_id: str | None = None) -> Account:
+        """An account by id; None (or "") is the first one. An id since removed from the file: the first one."""
+        return next((a for a in self.accounts if a.id == account_id), self.accounts[0])
+
+    def account_key(self, account_id: str | None) -> str:
+        """How an account is told apart in Redis keys and on tickets: "" for the first one (today's keys)."""
+        acc = self.account(account_id)
+        return "" if acc is self.accounts[0] else acc.id
+
+    @property
+    def multi_account(self) -> bool:
+        return len(self.accounts) > 1
 
     def relay_mode_for(self, department: Department | None) -> str:
         return (department.relay_mode if department else None) or self.relay.mode
@@ -290,6 +318,7 @@ _SLUG = pattern(r"[a-z0-9][a-z0-9_-]*", "a short lowercase id like wibro (letter
 def _schema() -> dict[str, Field]:
     known: dict[str, Policy] = {}
     policy_name = policy_ref(known)
+    departments_seen: list[str] = []  # filled when `departments` is read, before `accounts`
 
     def sla(node: Node, path: str) -> dict[str, Policy]:
         known.update(policy_section(node, path))
@@ -330,7 +359,7 @@ def _schema() -> dict[str, Field]:
             "email": Field(list_of(email)),
         })),
         "operators": Field(_someone("operators", "anyone in the workspace may /escalate", user_or_group_id)),
-        "departments": Field(_departments(department), required=True),
+        "departments": Field(_departments(department, seen=departments_seen), required=True),
         "storm": Field(record(StormConfig, {
             "threshold": Field(integer(1), required=True),
             "window": Field(positive_upto(STORM_LONGEST), required=True),
@@ -348,6 +377,7 @@ def _schema() -> dict[str, Field]:
             "reserve": Field(integer(0)),
         })),
         "replies": Field(_saved_replies),
+        "accounts": Field(parse_accounts(departments_seen)),
     }
 
 
@@ -385,9 +415,11 @@ def _someone(key: str, absent: str, ids: Parser = user_id) -> Callable[[Node, st
     return lambda node, path: frozenset(list_of(ids, non_empty=message)(node, path))
 
 
-def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, ...]]:
+def _departments(department: Parser, seen: list[str] | None = None) -> Callable[[Node, str], tuple[Department, ...]]:
     def parse(node: Node, path: str) -> tuple[Department, ...]:
         result = list_of(department, non_empty="define at least one department")(node, path)
+        if seen is not None:
+            seen[:] = [d.id for d in result]
         first: dict[str, int] = {}
         for index, (item, dept) in enumerate(zip(node.value, result, strict=True)):
             if dept.id in first:

@@ -70,13 +70,15 @@ def local_time(value: datetime, tz: ZoneInfo) -> str:
 
 def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: str = "ko",
                   departments: Sequence[tuple[str, str]] = (), moved_to: str = "", warning: str = "",
-                  saved_replies: Sequence[tuple[str, str]] = ()) -> tuple[str, list[dict[str, Any]]]:
+                  saved_replies: Sequence[tuple[str, str]] = (),
+                  account: str = "") -> tuple[str, list[dict[str, Any]]]:
     """The ticket message: author, the tweet (escaped), link, department, due time, state and its buttons.
 
     `departments` ((id, name) pairs) fills the Reassign menu; `moved_to` (a sentence) marks a message whose
     ticket moved to another channel: it keeps the tweet, loses the buttons and points to the new thread;
     `warning` (a sentence) is shown under the tweet, e.g. that X will refuse a public reply;
-    `saved_replies` ((name, text) pairs) fills the "Saved reply…" menu."""
+    `saved_replies` ((name, text) pairs) fills the "Saved reply…" menu; `account` (a
+    username, given when the bot serves several X accounts) is the account the tweet is for."""
     a = ticket.author
     url = tweet_url(a.username, ticket.tweet_id)
     body = escape_slack(ticket.text)
@@ -96,7 +98,8 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
         # verbatim: Slack must not auto-link or parse names in what a customer typed.
         {"type": "section", "text": {"type": "mrkdwn", "verbatim": True,
                                      "text": f"{who}\n>{body.replace(chr(10), chr(10) + '>')}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{t(locale, 'open_tweet')}>"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{t(locale, 'open_tweet')}>"
+                                          + (f" · → @{escape_slack(account)}" if account else "")}]},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
     if ticket.note:

@@ -143,8 +143,8 @@ def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
         return t(ctx.locale, "escalate_x_refused", tweet_id=req.tweet_id, detail=escape_slack(str(exc)))
     if mention is None:
         return t(ctx.locale, "escalate_not_found", tweet_id=req.tweet_id)
-    ticket = ingest.make_ticket(ctx, mention, now)
-    account_id, username = ctx.account()
+    ticket = ingest.make_ticket(ctx, mention, now)  # its account: the one the tweet mentions, else the first
+    account_id, username = ctx.account(ticket.account)
     department = req.department or ticket.department
     dept = ctx.routing.department_or_none(department)
     fast = (req.fast or ticket.fast_track) and ctx.routing.fast_track is not None

@@ -22,7 +22,7 @@ from bot.domain.threads import ThreadKind
 from bot.domain.tickets import Event, State, Ticket, transition
 from bot.flows import approval, storm
 from bot.flows.people import may_answer
-from bot.flows.relay_send import find_on_x, record_sent, recover, send, tweet_link
+from bot.flows.relay_send import find_on_x, record_sent, recover, send, sent_link
 from bot.flows.ticket_message import refuses_reply, saved_replies_for, show
 from bot.messages import t
 
@@ -127,7 +127,7 @@ def on_edit(ctx: Context, channel: str, thread_ts: str, ts: str, user: str, text
     status = relay.status
     if status is RelayState.SENT:
         if ctx.store.once(f"edit-after-send:{relay.key}", ttl=86400):
-            ctx.slack.post(channel, t(ctx.locale, "edit_after_send", url=tweet_link(ctx, relay.tweet_id)),
+            ctx.slack.post(channel, t(ctx.locale, "edit_after_send", url=sent_link(ctx, relay)),
                            thread_ts=thread_ts)
         return "ignored"
     if status not in (RelayState.PENDING, RelayState.AWAITING, RelayState.SENDING):
@@ -213,7 +213,7 @@ def on_delete(ctx: Context, channel: str, thread_ts: str, ts: str, now: datetime
             ctx.slack.post(channel, t(ctx.locale, "delete_while_sending"), thread_ts=thread_ts)
         return "sending"
     if relay.status is RelayState.SENT and ctx.store.once(f"delete-after-send:{relay.key}", ttl=86400):
-        ctx.slack.post(channel, t(ctx.locale, "delete_after_send", url=tweet_link(ctx, relay.tweet_id)),
+        ctx.slack.post(channel, t(ctx.locale, "delete_after_send", url=sent_link(ctx, relay)),
                        thread_ts=thread_ts)
     return "ignored"
 

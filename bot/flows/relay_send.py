@@ -38,8 +38,19 @@ LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer 
 RENEW_S = CLAIM_TTL_S / 3  # how often a sending worker renews its claim while X answers
 
 
-def tweet_link(ctx: Context, tweet_id: str) -> str:
-    return tweet_url(ctx.account()[1], tweet_id) if tweet_id else ""
+def tweet_link(ctx: Context, tweet_id: str, account: str | None = None) -> str:
+    """The link to a tweet the bot posted, under the account it posted from (a ticket's `account`)."""
+    return tweet_url(ctx.account(account)[1], tweet_id) if tweet_id else ""
+
+
+def sent_link(ctx: Context, relay: Relay) -> str:
+    """The link to a relay's tweet, under its ticket's account."""
+    return tweet_link(ctx, relay.tweet_id, _account_of(ctx, relay))
+
+
+def _account_of(ctx: Context, relay: Relay) -> str | None:
+    ticket = ctx.store.ticket(relay.ticket)
+    return ticket.account if ticket else None
 
 
 @contextmanager
@@ -65,13 +76,14 @@ def _holding(ctx: Context, key: str, worker: str) -> Iterator[None]:
         thread.join(1)
 
 
-def find_on_x(ctx: Context, relay: Relay, quiet: bool = False) -> str | None:
+def find_on_x(ctx: Context, relay: Relay, quiet: bool = False, account: str | None = None) -> str | None:
     """Our own reply to the ticket's tweet with this relay's text, when X shows one.
 
     X failing to answer raises XUnavailable (the caller retries: not knowing is not "not there"), unless quiet."""
     try:
-        user_id, _ = ctx.account()
-        return ctx.x.own_reply(user_id, relay.ticket, relay.out_text or relay.text)
+        account = account or _account_of(ctx, relay)
+        user_id, _ = ctx.account(account)
+        return ctx.x_for(account).own_reply(user_id, relay.ticket, relay.out_text or relay.text)
     except XUnavailable as exc:
         if not quiet:
             raise
@@ -118,7 +130,7 @@ def _hold_for_budget(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) 
     when it will go; nothing is dropped."""
     behind = ctx.store.held_before(ticket.tweet_id, relay.ts, now.timestamp())
     free_at = behind + 0.5 if behind else \
-        ctx.store.take_post(ctx.account()[0], _windows(ctx), now.timestamp(), _budget_token(relay))
+        ctx.store.take_post(ctx.account(ticket.account)[0], _windows(ctx), now.timestamp(), _budget_token(relay))
     if not free_at:
         ctx.store.unhold_reply(ticket.tweet_id, relay.ts)
         return None
@@ -131,20 +143,21 @@ def _hold_for_budget(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) 
     return "held"
 
 
-def _give_back(ctx: Context, relay: Relay) -> None:
-    """X did not take the post: its slot in the budget is free again."""
-    ctx.store.give_back_post(ctx.account()[0], _windows(ctx), _budget_token(relay))
+def _give_back(ctx: Context, relay: Relay, account: str | None = None) -> None:
+    """X did not take the post: its slot in the account's budget is free again."""
+    ctx.store.give_back_post(ctx.account(account)[0], _windows(ctx), _budget_token(relay))
 
 
 def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
     thread_ts = ticket.message_ts or ""
     text = relay.out_text or relay.text
+    x = ctx.x_for(ticket.account)  # X allows a reply only from the account the customer summoned
     try:
         try:
-            return record_sent(ctx, relay, ctx.x.reply(text, in_reply_to=ticket.tweet_id), text, now)
+            return record_sent(ctx, relay, x.reply(text, in_reply_to=ticket.tweet_id), text, now)
         except DuplicateContent:
             if relay.maybe_sent:
-                found = find_on_x(ctx, relay)  # this relay's earlier attempt reached X: sent, with its link
+                found = find_on_x(ctx, relay, account=ticket.account)  # an earlier attempt reached X: sent
                 if found:
                     return record_sent(ctx, relay, found, text, now, found=True)
             if text != relay.text:
@@ -156,21 +169,21 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
             ctx.store.change_relay(relay.channel, relay.ts, {RelayState.SENDING.value},
                                    lambda r: {"out_text": distinct})
             relay = replace(relay, out_text=distinct)
-            return record_sent(ctx, relay, ctx.x.reply(distinct, in_reply_to=ticket.tweet_id), distinct, now)
+            return record_sent(ctx, relay, x.reply(distinct, in_reply_to=ticket.tweet_id), distinct, now)
     except DuplicateContent:
         ctx.store.count("failures", "x_reply_duplicate")
-        _give_back(ctx, relay)
+        _give_back(ctx, relay, ticket.account)
         return _fail(ctx, relay, "duplicate content", t(ctx.locale, "x_duplicate_failed"), thread_ts, now)
     except XRateLimited as exc:
         wait = max(1.0, (exc.reset_at or now.timestamp() + 60) - now.timestamp() + 1)
         log.warning("X rate limit: reply %s waits %.0f s for the reset", relay.key, wait)
         ctx.store.count("failures", "x_reply_rate_limited")
-        _give_back(ctx, relay)
+        _give_back(ctx, relay, ticket.account)
         return _retry_later(ctx, relay, wait, now, maybe_sent=False)
     except XUnavailable as exc:
         ctx.store.count("failures", "x_reply_unavailable")
         if relay.attempts > len(BACKOFF_S):
-            found = find_on_x(ctx, relay, quiet=True)
+            found = find_on_x(ctx, relay, quiet=True, account=ticket.account)
             if found:
                 return record_sent(ctx, relay, found, text, now, found=True)
             return _fail(ctx, relay, str(exc), t(ctx.locale, "x_failed", detail=escape_slack(str(exc))),
@@ -179,7 +192,7 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
         return _retry_later(ctx, relay, BACKOFF_S[relay.attempts - 1], now, maybe_sent=True)
     except XError as exc:
         ctx.store.count("failures", "x_reply_refused")
-        _give_back(ctx, relay)
+        _give_back(ctx, relay, ticket.account)
         _fail(ctx, relay, str(exc), "", thread_ts, now)
         _report_refusal(ctx, relay, ticket, thread_ts, str(exc))
         return "failed"
@@ -220,7 +233,7 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     if ticket is not None:
         show(ctx, ticket)
         timers.on_answered(ctx, ticket, now)
-    url = tweet_link(ctx, tweet_id)
+    url = tweet_link(ctx, tweet_id, ticket.account if ticket else None)
     if deleted:
         note = t(ctx.locale, "delete_after_send", url=url)
     elif text != relay.text:

@@ -40,7 +40,8 @@ def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: 
     """The report of these tickets under this routing. `aggregated`: day figures of tickets past the
     retention, added to their departments; `replies`: saved replies used in the window."""
     return compute(tickets, departments=[d.id for d in routing.departments], tz=routing.timezone, window=window,
-                   now=now, aggregated=aggregated, retention_days=routing.retention.days, replies=replies)
+                   now=now, aggregated=aggregated, retention_days=routing.retention.days, replies=replies,
+                   first_account=routing.accounts[0].id)
 
 
 def aggregated_days(window: Window, tz: ZoneInfo, purged_before: float) -> list[date]:

@@ -19,7 +19,8 @@ def render(ctx: Context, ticket: Ticket) -> tuple[str, list[dict]]:
     return ticket_blocks(ticket, ctx.department_name(ticket.department), ctx.routing.timezone, ctx.locale,
                          departments=[(d.id, d.name) for d in ctx.routing.departments],
                          warning=t(ctx.locale, "x_not_summoned") if refuses_reply(ctx, ticket) else "",
-                         saved_replies=_saved_menu(ctx, ticket))
+                         saved_replies=_saved_menu(ctx, ticket),
+                         account=ctx.account(ticket.account)[1] if ctx.routing.multi_account else "")
 
 
 def refuses_reply(ctx: Context, ticket: Ticket) -> bool:
