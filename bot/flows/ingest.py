@@ -16,6 +16,7 @@ from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
 from bot.domain.xlimits import next_poll_at
+from bot.errors import SettingsError
 from bot.flows import storm, timers, xusage
 from bot.flows.ticket_message import render, show
 from bot.messages import t
@@ -50,8 +51,14 @@ def choose_account(ctx: Context, m: Mention, polled: str | None = None) -> str |
         return polled
     ours = {}
     for acc in ctx.routing.accounts:
-        user_id, username = ctx.account(acc.id)
-        ours[user_id] = ours[username.lower()] = acc
+        try:
+            user_id, username = ctx.account(acc.id)
+        except (SettingsError, XError, XUnavailable):  # not resolvable now: what routing.yaml says of it still counts
+            log.warning("account %s could not be resolved; matching it by its routing.yaml name only", acc.id)
+            user_id, username = acc.user_id or "", acc.username or ""
+        for key in (user_id, username.lower(), acc.user_id or "", (acc.username or "").lower()):
+            if key:
+                ours[key] = acc
     mentioned = list(dict.fromkeys(ours[k] for k in m.mentioned if k in ours))
     if not mentioned:
         return polled
@@ -103,8 +110,10 @@ def poll(ctx: Context, now: datetime, account: str | None = None) -> int:
     except XUnavailable as exc:
         _back_off(ctx, now, exc, account=account)
         return 0
-    except XError as exc:
-        # 401/403: bad credentials, a suspended app or an exhausted access tier. Hammering won't fix it.
+    except (XError, SettingsError) as exc:
+        # 401/403: bad credentials, a suspended app or an exhausted access tier; or a further account's
+        # credentials are not set (cron refuses to start so, but a worker may run without them). Hammering won't
+        # fix it; the other accounts poll on.
         _back_off(ctx, now, exc, minimum=900, account=account)
         return 0
     finally:

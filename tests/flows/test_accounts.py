@@ -372,3 +372,15 @@ def test_one_account_reports_exactly_as_before(redis_url, slack, x):
     data = report.load(single, Window(*report.day_window(moment, single.routing.timezone)), moment).to_json()
     assert "accounts" not in data and all("account" not in row for row in data["tickets"])
     assert "계정" not in home.sla_text(single, None, "today", moment)
+
+
+def test_a_further_account_without_credentials_does_not_stop_the_first_accounts_tickets(redis_url, slack, x):
+    x.add_account(SHOW, access_token="show-access")
+    ctx = make_context(redis_url, slack, x, routing=TWO)  # no X_SHOW_* variables: show cannot be read
+    care = x.add_mention("아이폰 배송 언제 오나요", username="minsu")
+    both = x.add_mention(f"@{CARE} @{SHOW} 아이폰 15 이벤트 문의", username="fan")  # names both; show unreadable
+    poll_and_post(ctx)
+    assert ctx.store.ticket(care) is not None and ctx.store.ticket(care).message_ts
+    assert ctx.store.ticket(both) is not None and ctx.store.ticket(both).message_ts
+    paused = [m["text"] for m in slack.messages("C0SHOWTRIAGE")]
+    assert len(paused) == 1 and "X_SHOW_" in paused[0], paused  # the show account's triage is told what is missing
