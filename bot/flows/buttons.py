@@ -126,7 +126,7 @@ def reassign(ctx: Context, ticket: Ticket, user: str, value: str, now: datetime,
         tell(t(ctx.locale, "ticket_same_department", department=name))
         return "same-department"
     old_channel, old_ts = ticket.channel or "", ticket.message_ts or ""
-    channel = ctx.routing.channel_for(target)
+    channel = ctx.routing.channel_for(target, ticket.account)  # triage: the account's own, when it has one
     if channel == old_channel:  # two departments sharing a channel: the same message changes hands
         moved = transition(ticket, Event.REASSIGNED, now, department=target_id, channel=channel, ts=old_ts)
         ctx.store.save(moved)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.slack import TRIAGE_OPTION
 from bot.adapters.x import NotSummoned
 from bot.domain.figures import Window
 from bot.errors import RoutingError
-from bot.flows import escalate, home, ingest, relay, report, storm, xusage
+from bot.flows import buttons, escalate, home, ingest, relay, report, storm, xusage
 from bot.routing import parse_routing
 from bot.settings import load_settings, problems
 from tests.harness import make_context
@@ -384,3 +385,16 @@ def test_a_further_account_without_credentials_does_not_stop_the_first_accounts_
     assert ctx.store.ticket(both) is not None and ctx.store.ticket(both).message_ts
     paused = [m["text"] for m in slack.messages("C0SHOWTRIAGE")]
     assert len(paused) == 1 and "X_SHOW_" in paused[0], paused  # the show account's triage is told what is missing
+
+
+def test_a_second_account_ticket_reassigned_to_triage_goes_to_that_accounts_triage(ctx, slack, x):
+    tweet = x.add_mention("아이폰 15 이벤트 당첨 문의", username="fan", to=SHOW)
+    poll_and_post(ctx)
+    ticket = ctx.store.ticket(tweet)
+    assert ticket.channel == "C0IPHONE"
+    outcome = buttons.handle(ctx, "ticket_reassign", ticket.channel, ticket.message_ts, "U0STAFF1", TRIAGE_OPTION,
+                             now(), lambda text: None)
+    assert outcome == "reassigned"
+    assert ctx.store.ticket(tweet).channel == "C0SHOWTRIAGE"
+    assert any("@fan" in m.get("text", "") for m in slack.messages("C0SHOWTRIAGE"))
+    assert slack.messages("C0TRIAGE") == []
