@@ -147,4 +147,4 @@ def _in_process_build(env: dict[str, str]) -> Callable[[], dict[str, Any]]:
         else:
             os.environ[k] = v
     no_window = argparse.Namespace(since=None, until=None)
-    return lambda: report_cli.build(args=no_window)
+    return lambda: report_cli.build(args=no_window).to_json()

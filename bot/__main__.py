@@ -42,7 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (redis.RedisError, ValueError, SettingsError) as exc:
             print(f"redis: not reachable at REDIS_URL ({type(exc).__name__}): start it, or fix REDIS_URL")
             failed = True
-    found = problems()
+    found = problems(accounts=[(a.id, a.env_prefix) for a in routing.accounts])
     url_problem = problem(os.environ.get("REDIS_URL") or "redis://localhost:6379/0")
     if url_problem and not any(line.startswith("REDIS_URL") for line in found):
         found.append(url_problem)

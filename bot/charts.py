@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from bot.errors import UnknownDepartment  # noqa: E402
+from bot.domain.figures import TRIAGE, DepartmentFigures, Figures  # noqa: E402
 from bot.messages import t  # noqa: E402
 from bot.routing import Routing  # noqa: E402
 
@@ -83,21 +83,12 @@ def _style(locale: str) -> tuple[str, dict[Any, Any]]:
 
 def department_label(dept_id: str, routing: Routing, locale: str, hangul: bool) -> str:
     """A department's name when it can be drawn; its id (ASCII by the routing schema) otherwise."""
-    if dept_id == "triage":
-        return t(locale, "triage") if hangul else "triage"
-    try:
-        name = routing.department(dept_id).name
-    except UnknownDepartment:
-        return dept_id
+    name = routing.department_name(dept_id, t(locale, "triage") if hangul else TRIAGE)
     return name if hangul or name.isascii() else dept_id
 
 
-def _sla_hours(dept_id: str, routing: Routing) -> float | None:
-    try:
-        policy = routing.triage_policy if dept_id == "triage" else routing.department(dept_id).sla
-    except UnknownDepartment:
-        return None
-    return routing.policy(policy).first_response.total_seconds() / 3600
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds() / 3600
 
 
 def _png(fig: Any) -> bytes:
@@ -107,45 +98,45 @@ def _png(fig: Any) -> bytes:
     return out.getvalue()
 
 
-def first_response_chart(data: dict[str, Any], routing: Routing) -> bytes:
-    """Horizontal bars per department: p50 and p90 first response (hours), and a red mark at its SLA."""
+def first_response_chart(figures: Figures, routing: Routing, slas: Mapping[str, timedelta | None]) -> bytes:
+    """Horizontal bars per department: p50 and p90 first response (hours), and a red mark at its SLA (`slas`:
+    department id -> first-response SLA, as bot.flows.report.first_response_sla gives it)."""
     locale, rc = _style(routing.locale)
-    depts: Sequence[dict[str, Any]] = data["departments"]
+    depts: Sequence[DepartmentFigures] = figures.departments
     with plt.rc_context(rc):
         fig, ax = plt.subplots(figsize=(8, 1.2 + 0.6 * max(1, len(depts))))
-        labels = [department_label(d["id"], routing, locale, hangul_font() is not None) for d in depts]
+        labels = [department_label(d.id, routing, locale, hangul_font() is not None) for d in depts]
         ys = list(range(len(depts)))
-        p50 = [(d["first_response_p50_s"] or 0) / 3600 for d in depts]
-        p90 = [(d["first_response_p90_s"] or 0) / 3600 for d in depts]
+        p50 = [(d.first_response_p50_s or 0) / 3600 for d in depts]
+        p90 = [(d.first_response_p90_s or 0) / 3600 for d in depts]
         ax.barh([y + 0.18 for y in ys], p90, height=0.36, color=P90, label="p90")
         ax.barh([y - 0.18 for y in ys], p50, height=0.36, color=P50, label="p50")
-        slas = [_sla_hours(d["id"], routing) for d in depts]
-        for y, sla in zip(ys, slas, strict=True):
-            if sla is not None:
-                ax.plot([sla, sla], [y - 0.45, y + 0.45], color=SLA, linewidth=2.5)
+        marks = [_hours(slas.get(d.id)) for d in depts]
+        for y, hours in zip(ys, marks, strict=True):
+            if hours is not None:
+                ax.plot([hours, hours], [y - 0.45, y + 0.45], color=SLA, linewidth=2.5)
         ax.plot([], [], color=SLA, linewidth=2.5, label="SLA")  # one legend entry for every marker
         ax.set_yticks(ys, labels)
         ax.invert_yaxis()
         ax.set_xlabel(t(locale, "chart_hours"))
-        ax.set_xlim(0, max([*p90, *(s for s in slas if s is not None), 1.0]) * 1.08)
+        ax.set_xlim(0, max([*p90, *(m for m in marks if m is not None), 1.0]) * 1.08)
         ax.set_title(t(locale, "chart_first_response"), loc="left")
         ax.legend(loc="lower right", bbox_to_anchor=(1, 1), frameon=False, ncols=3)
         return _png(fig)
 
 
-def mentions_by_hour(data: dict[str, Any], tz: ZoneInfo) -> tuple[list[int], list[int]]:
+def mentions_by_hour(figures: Figures, tz: ZoneInfo) -> tuple[list[int], list[int]]:
     """Tickets per local hour of day (0-23): (not fast-tracked, fast-tracked)."""
     other, fast = [0] * 24, [0] * 24
-    for row in data["tickets"]:
-        hour = datetime.fromisoformat(row["created_at"]).astimezone(tz).hour
-        (fast if row.get("fast_track") else other)[hour] += 1
+    for row in figures.tickets:
+        (fast if row.fast_track else other)[row.created_at.astimezone(tz).hour] += 1
     return other, fast
 
 
-def volume_by_hour_chart(data: dict[str, Any], tz: ZoneInfo, locale: str = "ko") -> bytes:
+def volume_by_hour_chart(figures: Figures, tz: ZoneInfo, locale: str = "ko") -> bytes:
     """Mentions per local hour of day, fast-tracked ones stacked on top of the rest."""
     locale, rc = _style(locale)
-    other, fast = mentions_by_hour(data, tz)
+    other, fast = mentions_by_hour(figures, tz)
     with plt.rc_context(rc):
         fig, ax = plt.subplots(figsize=(8, 3))
         hours = list(range(24))

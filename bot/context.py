@@ -12,6 +12,7 @@ import redis
 from bot.adapters.redis_url import SENTINEL_SCHEMES, connect
 from bot.adapters.store import Store
 from bot.domain.sla import Clock
+from bot.errors import SettingsError
 from bot.messages import t
 from bot.routing import Routing, load_routing
 from bot.settings import Settings, load_settings
@@ -32,7 +33,8 @@ class Context:
     settings: Settings
     routing: Routing
     redis: redis.Redis
-    _account: tuple[str, str] | None = field(default=None, repr=False)
+    _accounts: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _x_clients: dict[str, XClient] = field(default_factory=dict, repr=False)
 
     @cached_property
     def store(self) -> Store:
@@ -64,9 +66,20 @@ class Context:
 
     @cached_property
     def x(self) -> XClient:
+        """The first account's X client (reading X's usage, and every single-account set-up)."""
+        return self.x_for(None)
+
+    def x_for(self, account_id: str | None) -> XClient:
+        """An account's X client (None: the first one), built on first use with its env_prefix's credentials."""
         from bot.adapters.x import XClient  # tweepy: loaded on first use
 
-        return XClient(self.settings)
+        acc = self.routing.account(account_id)
+        if acc.id not in self._x_clients:
+            creds = self.settings.x_credentials(acc.env_prefix)
+            if acc is not self.routing.accounts[0] and creds.missing():
+                raise SettingsError(f"account {acc.id}: {creds.missing()[0]} is not set")
+            self._x_clients[acc.id] = XClient(self.settings, creds)
+        return self._x_clients[acc.id]
 
     @cached_property
     def clock(self) -> Clock:
@@ -79,20 +92,31 @@ class Context:
     def locale(self) -> str:
         return self.routing.locale
 
-    def account(self) -> tuple[str, str]:
-        """(user id, username) of the watched account: X_USER_ID, else cached in Redis, else GET /2/users/me."""
-        if self._account:
-            return self._account
-        cached = self.store.account()
-        if cached.get("id") and (not self.settings.x_user_id or cached["id"] == self.settings.x_user_id):
-            self._account = (cached["id"], cached.get("username", ""))
-            return self._account
-        user_id, username = self.x.me()
-        if self.settings.x_user_id and self.settings.x_user_id != user_id:
-            user_id = self.settings.x_user_id  # the watched account may differ from the posting one
-        self.store.set_account(user_id, username)
-        self._account = (user_id, username)
-        return self._account
+    def account(self, account_id: str | None = None) -> tuple[str, str]:
+        """(user id, username) of a watched account (None: the first one), resolved once and cached in Redis:
+        its routing.yaml user_id (for the first account also X_USER_ID) and GET /2/users/me for the username,
+        else its username through GET /2/users/by/username/:username, else GET /2/users/me."""
+        acc = self.routing.account(account_id)
+        if acc.id in self._accounts:
+            return self._accounts[acc.id]
+        key = self.routing.account_key(acc.id)
+        wanted_id = acc.user_id or (self.settings.x_user_id if not key else None)
+        wanted_name = (acc.username or "").lower()
+        cached = self.store.account(key)
+        if cached.get("id") and (not wanted_id or cached["id"] == wanted_id) and \
+                (not wanted_name or cached.get("username", "").lower() == wanted_name):
+            self._accounts[acc.id] = (cached["id"], cached.get("username", ""))
+            return self._accounts[acc.id]
+        client = self.x_for(acc.id)
+        found = client.user_by_username(acc.username) if acc.username and not wanted_id else None
+        if acc.username and not wanted_id and found is None:
+            raise SettingsError(f"account {acc.id}: X has no user @{acc.username}; fix its username in routing.yaml")
+        user_id, username = found or client.me()
+        if wanted_id and wanted_id != user_id:
+            user_id = wanted_id  # the watched account may differ from the posting one
+        self.store.set_account(user_id, username, key)
+        self._accounts[acc.id] = (user_id, username)
+        return self._accounts[acc.id]
 
 
 _context: Context | None = None

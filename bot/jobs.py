@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.adapters.jobqueue import retry
 from bot.context import Context, get_context
-from bot.flows import approval, buttons, escalate, home, ingest, relay, retention, storm
+from bot.flows import approval, buttons, escalate, home, ingest, relay, retention, saved_replies, storm
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +195,11 @@ def declare_storm(department: str, topic: str, user: str, response_url: str) -> 
 def purge_retention() -> int:
     """Cron: tickets past routing.yaml's `retention` leave Redis, folded into per-day report figures."""
     return retention.purge(get_context(), _now())
+
+
+def saved_reply_action(action: str, channel: str, message_ts: str, user: str, value: str, token: str,
+                       response_url: str) -> str:
+    """A saved reply picked on a ticket message, or a chosen saved reply's Cancel (issue 16)."""
+    ctx = get_context()
+    return saved_replies.handle(ctx, action, channel, message_ts, user, value, token, _now(),
+                                _teller(ctx, channel, user, response_url))

@@ -393,8 +393,51 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "X 게시 한도 남음: {windows} (티켓 답글용 예비 {reserve}건)",
         "en": "X posting budget left: {windows} ({reserve} kept for ticket replies)",
     },
+    # -- saved replies --
+    "saved_menu": {"ko": "저장된 답변…", "en": "Saved reply…"},
+    "saved_unknown": {
+        "ko": "🔎 저장된 답변 `{name}`이(가) 없어 아무것도 보내지 않았습니다. 쓸 수 있는 답변: {known}",
+        "en": "🔎 There is no saved reply `{name}`, so nothing was sent. Saved replies here: {known}",
+    },
+    "saved_pending": {
+        "ko": "⏳ <@{user}> 님이 고른 저장된 답변 `{name}`을(를) {seconds}초 뒤 X에 보냅니다:\n>{text}",
+        "en": "⏳ Saved reply `{name}`, chosen by <@{user}>, goes to X in {seconds}s:\n>{text}",
+    },
+    "saved_picked": {
+        "ko": "🗂️ <@{user}> 님이 저장된 답변 `{name}`을(를) 골랐습니다:\n>{text}",
+        "en": "🗂️ <@{user}> chose saved reply `{name}`:\n>{text}",
+    },
+    "saved_sent": {
+        "ko": "✅ X에 답글을 보냈습니다 (저장된 답변 `{name}`): {url}\n>{text}",
+        "en": "✅ Sent to X (saved reply `{name}`): {url}\n>{text}",
+    },
+    "saved_cancelled": {
+        "ko": "🚫 전송 취소: <@{user}> 님이 저장된 답변 `{name}`을(를) 취소했습니다.",
+        "en": "🚫 Cancelled: <@{user}> cancelled saved reply `{name}`.",
+    },
+    "saved_cancel_not_yours": {
+        "ko": "🔒 이 저장된 답변은 고른 사람(<@{user}>)만 취소할 수 있습니다.",
+        "en": "🔒 Only <@{user}>, who chose this saved reply, can cancel it.",
+    },
+    "saved_cancel_too_late": {
+        "ko": "ℹ️ 이미 처리된 답변이라 취소할 수 없습니다 (상태: {state}).",
+        "en": "ℹ️ Too late to cancel: this reply is {state}.",
+    },
+    "saved_gone": {
+        "ko": "ℹ️ 저장된 답변 `{name}`이(가) 이제 설정에 없습니다. 다른 답변을 골라 주세요.",
+        "en": "ℹ️ Saved reply `{name}` is no longer configured; pick another.",
+    },
 }
 
+
+# The report figures split by X account, and the saved replies used (issue 16): CLI, /sla, App Home, summary.
+CATALOG.update({
+    "figures_account": {"ko": "계정 {id}", "en": "account {id}"},
+    "figures_accounts_title": {"ko": "계정별", "en": "By account"},
+    "figures_replies_title": {"ko": "💬 많이 쓴 저장 답변", "en": "💬 Saved replies used"},
+    "figures_replies_shared": {"ko": "공용", "en": "shared"},
+    "figures_replies_line": {"ko": "{department}: {used}", "en": "{department}: {used}"},
+})
 
 def t(locale: str, key: str, **kwargs: Any) -> str:
     entry = CATALOG[key]

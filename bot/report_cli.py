@@ -7,13 +7,15 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.adapters.slack_syntax import tweet_url
+from bot.domain.durations import format_duration
+from bot.domain.figures import TRIAGE, DepartmentFigures, Figures, Totals, Window
 from bot.errors import BotError
-from bot.flows.report import TRIAGE, Window, day_window, load, percentile, totals
+from bot.flows.report import day_window, load
 from bot.report_context import report_context
 
 CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
@@ -49,62 +51,66 @@ def window_for(args: argparse.Namespace, tz: ZoneInfo, now: datetime) -> Window:
     return Window(since, until)
 
 
-def fmt_s(value: float | None) -> str:
-    if value is None:
-        return "-"
-    value = int(value)
-    h, rest = divmod(value, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
-
 COUNTS = ("received", "answered", "open", "closed", "breached")
 
 
-def as_text(data: dict[str, Any]) -> str:
-    """The JSON's figures as a table, in the JSON's words: a row per department, triage, and the total."""
-    w = data["window"]
-    rows = list(data["departments"])
-    if not any(d["id"] == TRIAGE for d in rows):
-        rows.append({"id": TRIAGE, **dict.fromkeys(COUNTS, 0), "first_response_p50_s": None,
-                     "first_response_p90_s": None, "sla_met_pct": None})
-    firsts = [t["first_response_s"] for t in data["tickets"] if t["first_response_s"] is not None]
-    rows.append({"id": "total", **{k: sum(d.get(k, 0) for d in rows) for k in COUNTS},
-                 "first_response_p50_s": percentile(firsts, 50), "first_response_p90_s": percentile(firsts, 90),
-                 "sla_met_pct": totals(data)["sla_met_pct"]})
-    width = max(12, *(len(d["id"]) for d in rows))
-    head = (f"{'department':<{width}} " + " ".join(f"{k:>8}" for k in COUNTS)
-            + f" {'p50':>8} {'p90':>8} {'sla_met':>8}")
-    lines = [f"SLA summary {w['since']} → {w['until']}", "", head, "-" * len(head)]
-    for d in rows:
-        if d["id"] == "total":
+def _table(title: str, rows: Sequence[DepartmentFigures | Totals], names: Sequence[str]) -> list[str]:
+    """A row per department (or account) and the total, in the JSON's words; durations in English units."""
+    width = max(12, *(len(name) for name in names))
+    head = (f"{title:<{width}} " + " ".join(f"{k:>8}" for k in COUNTS) + f" {'p50':>8} {'p90':>8} {'sla_met':>8}")
+    lines = [head, "-" * len(head)]
+    for name, d in zip(names, rows, strict=True):
+        if isinstance(d, Totals):
             lines.append("-" * len(head))
-        met = "-" if d["sla_met_pct"] is None else f"{d['sla_met_pct']:.1f}%"
-        lines.append(f"{d['id']:<{width}} " + " ".join(f"{d.get(k, 0):>8}" for k in COUNTS)
-                     + f" {fmt_s(d['first_response_p50_s']):>8} {fmt_s(d['first_response_p90_s']):>8} {met:>8}")
+        met = "-" if d.sla_met_pct is None else f"{d.sla_met_pct:.1f}%"
+        lines.append(f"{name:<{width}} " + " ".join(f"{getattr(d, k):>8}" for k in COUNTS)
+                     + f" {format_duration(d.first_response_p50_s, 'en'):>8}"
+                     f" {format_duration(d.first_response_p90_s, 'en'):>8} {met:>8}")
+    return lines
+
+
+def as_text(figures: Figures) -> str:
+    """The report as tables: a row per department, triage, and the total (and per account when several)."""
+    data = figures.to_json()
+    w = data["window"]
+    rows: list[DepartmentFigures | Totals] = list(figures.departments)
+    if figures.department(TRIAGE) is None:
+        rows.append(DepartmentFigures(TRIAGE, 0, 0, 0, 0, 0, None, None, None))
+    rows.append(figures.totals)
+    lines = [f"SLA summary {w['since']} → {w['until']}", ""]
+    lines += _table("department", rows, [*(d.id for d in rows if isinstance(d, DepartmentFigures)), "total"])
+    if figures.by_account:
+        lines += [""] + _table("account", [*figures.accounts, figures.totals],
+                               [*(a.id for a in figures.accounts), "total"])
     lines += ["", "p50/p90: time to the first answer; sla_met: share of answered or overdue tickets answered in "
                   "time; closed: resolved without an answer"]
-    if data.get("retention"):
-        lines += ["", f"note: {data['retention']['note']}"]
-    late = [t for t in data["tickets"] if t["breached"]]
+    if figures.retention:
+        lines += ["", f"note: {figures.retention.note}"]
+    if figures.saved_replies:
+        lines += ["", "Saved replies used:"] + [
+            f"  {s.department or 'shared':<10} {u.name:<20} {u.count:>5}" for s in figures.saved_replies
+            for u in s.used]
+    late = [r for r in data["tickets"] if r["breached"]]
     if late:
         lines += ["", "Breached:"] + [f"  {t['department']:<10} {tweet_url('', t['tweet_id'])} "
                                       f"(due {t['due_at']})" for t in late]
     return "\n".join(lines)
 
 
-def as_csv(data: dict[str, Any]) -> str:
+def as_csv(figures: Figures) -> str:
+    """A row per ticket; an account column only when the window's tickets came in on several accounts."""
+    columns = CSV_COLUMNS + (["account"] if figures.by_account else [])
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for row in data["tickets"]:
+    for row in figures.to_json()["tickets"]:
         writer.writerow({**row, "breached": "true" if row["breached"] else "false",
                          "fast_track": "true" if row["fast_track"] else "false",
                          "first_response_s": "" if row["first_response_s"] is None else row["first_response_s"]})
     return out.getvalue()
 
 
-def build(now: datetime | None = None, args: argparse.Namespace | None = None) -> dict[str, Any]:
+def build(now: datetime | None = None, args: argparse.Namespace | None = None) -> Figures:
     ctx = report_context()  # light: no redis-py, routing from its cache (bot/report_context.py)
     now = now or datetime.now(UTC)
     window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
@@ -114,7 +120,7 @@ def build(now: datetime | None = None, args: argparse.Namespace | None = None) -
 def main(args: argparse.Namespace) -> int:
     data = build(args=args)
     if args.format == "json":
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(data.to_json(), ensure_ascii=False))
     elif args.format == "csv":
         print(as_csv(data), end="")
     else:
@@ -124,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def post(data: dict[str, Any]) -> int:
+def post(data: Figures) -> int:
     """--post: the summary to the managers channel; says where it went, or one line on what to fix."""
     from bot.context import get_context  # Slack and redis-py: only --post pays for them
     from bot.flows.summary import post_summary  # loads matplotlib: only --post pays for it

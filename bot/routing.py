@@ -21,10 +21,20 @@ from zoneinfo import ZoneInfo
 
 from yaml.nodes import Node
 
-from bot.domain.durations import format_duration
+from bot.domain.durations import notation
 from bot.domain.matcher import KeywordMatcher
+from bot.domain.replies import (
+    MAX_PER_DEPARTMENT,
+    SavedReply,
+    available,
+    check_name,
+    check_text,
+    longest_form,
+)
 from bot.domain.sla import Policy
+from bot.domain.text import tweet_length
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
+from bot.routing_accounts import DEFAULT_ACCOUNT, Account, parse_accounts
 from bot.routing_schema import (
     HOLD_LONGEST,
     MAX_BYTES,
@@ -132,6 +142,8 @@ class Department:
     leads: tuple[str, ...] = ()
     staff: frozenset[str] | None = None  # None: anyone in the channel may relay
     relay_mode: str | None = None  # None: the routing-wide relay.mode
+    phone: str | None = None  # the {phone} of its saved replies
+    replies: tuple[SavedReply, ...] = ()  # its own saved replies; they win over shared ones of the same name
 
 
 @dataclass(frozen=True)
@@ -159,9 +171,12 @@ class Routing:
     x: XConfig = XConfig()
     source: str = "<routing>"
     triage_policy: str = ""  # "" picks the default: "standard" when defined, else the first policy
+    replies: tuple[SavedReply, ...] = ()  # saved replies every department may use
+    accounts: tuple[Account, ...] = ()  # () means one account, from X_USER_ID and the unprefixed X_* variables
     _matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _fast_matcher: KeywordMatcher = field(init=False, repr=False, compare=False)
     _by_id: Mapping[str, Department] = field(init=False, repr=False, compare=False)
+    _account_matchers: Mapping[str, KeywordMatcher] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         policies = MappingProxyType(dict(self.policies))
@@ -179,10 +194,19 @@ class Routing:
         set_(self, "_matcher", KeywordMatcher([(d.id, d.keywords) for d in self.departments]))
         fast_keywords = self.fast_track.keywords if self.fast_track else ()
         set_(self, "_fast_matcher", KeywordMatcher([("fast_track", fast_keywords)]))
+        accounts = self.accounts or (Account(DEFAULT_ACCOUNT),)
+        for acc in accounts:
+            for dept_id in acc.departments or ():
+                if dept_id not in self._by_id:
+                    raise UnknownDepartment(dept_id, self._by_id)
+        set_(self, "accounts", accounts)
+        set_(self, "_account_matchers", MappingProxyType({
+            a.id: KeywordMatcher([(d.id, d.keywords) for d in self.departments if d.id in a.departments])
+            for a in accounts if a.departments is not None}))
 
-    def route(self, text: str) -> Route:
-        """Where a mention goes and which SLA it runs on."""
-        found = self._matcher.match(text)
+    def route(self, text: str, account: str | None = None) -> Route:
+        """Where a mention goes and which SLA it runs on; `account` (an id) keeps it to that account's departments."""
+        found = self._account_matchers.get(account or "", self._matcher).match(text)
         department = self._by_id[found.group_id] if found.group_id else None
         fast = self._fast_matcher.any_match(text)
         keywords = tuple(dict.fromkeys(found.keywords + fast))
@@ -223,11 +247,32 @@ class Routing:
         except KeyError:
             raise UnknownPolicy(name, self.policies) from None
 
-    def channel_for(self, department: Department | None) -> str:
-        return department.channel if department else self.triage_channel
+    def channel_for(self, department: Department | None, account: str | None = None) -> str:
+        """The department's channel; for triage, the account's own triage channel when it has one."""
+        if department:
+            return department.channel
+        return self.account(account).triage or self.triage_channel
+
+    def account(self, account_id: str | None = None) -> Account:
+        """An account by id; None (or "") is the first one. An id since removed from the file: the first one."""
+        return next((a for a in self.accounts if a.id == account_id), self.accounts[0])
+
+    def account_key(self, account_id: str | None) -> str:
+        """How an account is told apart in Redis keys and on tickets: "" for the first one (today's keys)."""
+        acc = self.account(account_id)
+        return "" if acc is self.accounts[0] else acc.id
+
+    @property
+    def multi_account(self) -> bool:
+        return len(self.accounts) > 1
 
     def relay_mode_for(self, department: Department | None) -> str:
         return (department.relay_mode if department else None) or self.relay.mode
+
+    def replies_for(self, department: Department | None) -> dict[str, SavedReply]:
+        """The saved replies a ticket of this department (None: triage) may use, by name, in menu order."""
+        return available(self.replies, department.replies if department else (),
+                         department.phone if department else None)
 
 
 def load_routing(path: str | Path) -> Routing:
@@ -251,6 +296,7 @@ def parse_routing(text: str, filename: str = "routing.yaml") -> Routing:
         if root is None:
             raise SchemaError(1, "", "the file is empty; see the shipped routing.yaml for an example")
         values = read(root, "", fields(_schema()))
+        _check_saved_replies(values.get("replies", ()), values["departments"])
     except SchemaError as error:
         raise RoutingError(filename, error.line, error.key, error.message) from None
     triage, managers = values.pop("triage"), values.pop("managers")
@@ -272,6 +318,7 @@ _SLUG = pattern(r"[a-z0-9][a-z0-9_-]*", "a short lowercase id like wibro (letter
 def _schema() -> dict[str, Field]:
     known: dict[str, Policy] = {}
     policy_name = policy_ref(known)
+    departments_seen: list[str] = []  # filled when `departments` is read, before `accounts`
 
     def sla(node: Node, path: str) -> dict[str, Policy]:
         known.update(policy_section(node, path))
@@ -287,6 +334,8 @@ def _schema() -> dict[str, Field]:
         "staff": Field(_someone("staff", "anyone in the channel may relay")),
         "relay": Field(record(lambda mode: mode, {"mode": Field(_RELAY_MODE, required=True)}),
                        attr="relay_mode"),
+        "phone": Field(_phone),
+        "replies": Field(_saved_replies),
     })
     return {
         "timezone": Field(timezone, required=True),
@@ -310,7 +359,7 @@ def _schema() -> dict[str, Field]:
             "email": Field(list_of(email)),
         })),
         "operators": Field(_someone("operators", "anyone in the workspace may /escalate", user_or_group_id)),
-        "departments": Field(_departments(department), required=True),
+        "departments": Field(_departments(department, seen=departments_seen), required=True),
         "storm": Field(record(StormConfig, {
             "threshold": Field(integer(1), required=True),
             "window": Field(positive_upto(STORM_LONGEST), required=True),
@@ -327,6 +376,8 @@ def _schema() -> dict[str, Field]:
             }), non_empty="list at least one window, e.g. [{per: 15m, max: 100}]")),
             "reserve": Field(integer(0)),
         })),
+        "replies": Field(_saved_replies),
+        "accounts": Field(parse_accounts(departments_seen)),
     }
 
 
@@ -343,9 +394,9 @@ def _retention(known: Mapping[str, Policy]) -> Parser:
                   + max((step.after for step in p.escalate), default=timedelta(0)) for name, p in known.items()}
         name = max(clocks, key=lambda n: clocks[n], default="")
         if name and value < clocks[name] + RETENTION_MARGIN:
-            raise ValueError(f"{format_duration(value)} is too short: tickets of sla.{name} run "
-                             f"{format_duration(clocks[name])}; keep them at least "
-                             f"{format_duration(clocks[name] + RETENTION_MARGIN)}")
+            raise ValueError(f"{notation(value)} is too short: tickets of sla.{name} run "
+                             f"{notation(clocks[name])}; keep them at least "
+                             f"{notation(clocks[name] + RETENTION_MARGIN)}")
         return value
 
     return parse
@@ -364,9 +415,11 @@ def _someone(key: str, absent: str, ids: Parser = user_id) -> Callable[[Node, st
     return lambda node, path: frozenset(list_of(ids, non_empty=message)(node, path))
 
 
-def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, ...]]:
+def _departments(department: Parser, seen: list[str] | None = None) -> Callable[[Node, str], tuple[Department, ...]]:
     def parse(node: Node, path: str) -> tuple[Department, ...]:
         result = list_of(department, non_empty="define at least one department")(node, path)
+        if seen is not None:
+            seen[:] = [d.id for d in result]
         first: dict[str, int] = {}
         for index, (item, dept) in enumerate(zip(node.value, result, strict=True)):
             if dept.id in first:
@@ -378,3 +431,64 @@ def _departments(department: Parser) -> Callable[[Node, str], tuple[Department, 
         return result
 
     return parse
+
+
+# -- saved replies (issue 16): `replies:` at the top level and per department, and a department's `phone:` --
+
+_PHONE = pattern(r"\+?[0-9][0-9 ()-]{1,30}", "a phone number like 080-123-4567 or 114 (digits, spaces, - and ())")
+
+
+def _phone(node: Node, path: str) -> str:
+    return str(_PHONE(node, path)).strip()
+
+
+def _saved_replies(node: Node, path: str) -> tuple[SavedReply, ...]:
+    """name: text pairs, each checked on its own line; checks that need the departments come after."""
+    found = []
+    for name, (key_node, value_node) in pairs(node, path).items():
+        where = join(path, name)
+        try:
+            check_name(name)
+        except ValueError as error:
+            raise SchemaError(line_of(key_node), where, str(error)) from None
+        text = read(value_node, where, _saved_text)
+        found.append(SavedReply(name, text, line_of(value_node), where))
+    if not found:
+        raise SchemaError(line_of(node), path, "list at least one saved reply (name: text), or leave it out")
+    return tuple(found)
+
+
+def _saved_text(node: Node, path: str) -> str:
+    text = scalar(node)
+    check_text(text)
+    return text
+
+
+def _check_saved_replies(shared: tuple[SavedReply, ...], departments: tuple[Department, ...]) -> None:
+    """Per department, what it may pick: a phone for every {phone}, each within X's length with the longest
+    expansion and the duplicate rule's reference, and at most MAX_PER_DEPARTMENT (Slack's menu)."""
+    for dept in departments:
+        mine = available(shared, dept.replies, dept.phone or "-")
+        if len(mine) > MAX_PER_DEPARTMENT:
+            where = (dept.replies or shared)[-1]
+            raise SchemaError(where.line, where.key, f"department {dept.id!r} has {len(mine)} saved replies "
+                              f"(shared and its own); at most {MAX_PER_DEPARTMENT} fit in Slack's menu")
+        for reply in mine.values():
+            if reply.needs_phone and not dept.phone:
+                whose = "its department" if reply in dept.replies else f"department {dept.id!r}"
+                raise SchemaError(reply.line, reply.key, f"uses {{phone}} but {whose} has no phone: "
+                                  "add `phone:` to the department")
+            length = tweet_length(longest_form(reply, dept.phone))
+            if not length.valid:
+                raise SchemaError(reply.line, reply.key, f"too long for X: {length.weighted}/{length.limit} "
+                                  "weighted characters at its longest (Hangul counts 2, a link 23), counting "
+                                  "the {ticket}/{time} values and the ' (#123456)' the relay may add")
+    for reply in shared:
+        if not reply.needs_phone:
+            length = tweet_length(longest_form(reply, None))
+            if not length.valid:
+                raise SchemaError(reply.line, reply.key, f"too long for X: {length.weighted}/{length.limit} "
+                                  "weighted characters at its longest (Hangul counts 2, a link 23)")
+    if len(available(shared, (), "-")) > MAX_PER_DEPARTMENT:
+        raise SchemaError(shared[-1].line, shared[-1].key, f"at most {MAX_PER_DEPARTMENT} shared saved replies "
+                          "fit in Slack's menu")

@@ -25,7 +25,7 @@ from bot.domain.calendar import (
     parse_opening_hours,
     parse_time_of_day,
 )
-from bot.domain.durations import format_duration, parse_bounded, parse_duration
+from bot.domain.durations import notation, parse_bounded, parse_duration
 from bot.domain.sla import EscalationStep, Policy, Reminder
 
 T = TypeVar("T")
@@ -309,7 +309,7 @@ def _escalation_step(after: timedelta, to: tuple[str, ...]) -> EscalationStep:
 def _reminder(node: Node, path: str) -> Reminder:
     reminder = Reminder.parse(scalar(node))
     if reminder.offset is not None and reminder.offset > SLA_LONGEST:
-        raise ValueError(f"{scalar(node).strip()} is too long: at most {format_duration(SLA_LONGEST)}")
+        raise ValueError(f"{scalar(node).strip()} is too long: at most {notation(SLA_LONGEST)}")
     return reminder
 
 
@@ -334,7 +334,7 @@ def _policy(name: str) -> Callable[[Node, str], Policy]:
         policy = Policy(name=name, **fields(_POLICY)(node, path))
         late = [r for r in policy.remind if r.offset is not None and r.offset >= policy.first_response]
         if late and policy.business_hours is None:
-            deadline = format_duration(policy.first_response)
+            deadline = notation(policy.first_response)
             raise ValueError(f"reminder {late[0]} is at or after the {deadline} first response deadline, "
                              "so it would never be sent")
         return policy

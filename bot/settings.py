@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.errors import SettingsError
@@ -12,6 +12,26 @@ SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 X_READ_VARS = ("X_BEARER_TOKEN",)
 X_WRITE_VARS = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 SECRET_VARS = SLACK_VARS + ("SLACK_APP_TOKEN",) + X_READ_VARS + X_WRITE_VARS + ("SMTP_URL",)
+
+
+X_SUFFIXES = tuple(name.removeprefix("X_") for name in X_READ_VARS + X_WRITE_VARS)  # API_KEY, ...
+
+
+@dataclass(frozen=True)
+class XCredentials:
+    """One X account's credentials, read from the variables behind its routing.yaml `env_prefix`."""
+
+    prefix: str = "X_"
+    bearer_token: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    api_secret: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    access_token_secret: str | None = field(default=None, repr=False)
+
+    def missing(self) -> list[str]:
+        """The variables needed to post as the account that are not set, by name (e.g. X_SHOW_API_KEY)."""
+        return [self.prefix + n.removeprefix("X_") for n in X_WRITE_VARS
+                if not getattr(self, n.removeprefix("X_").lower())]
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,8 @@ class Settings:
     port: int = 3000
     smtp_url: str | None = field(default=None, repr=False)  # smtp[s]://user:pass@host:port; holds a password
     slack_post_interval: float = 1.0  # SLACK_POST_INTERVAL: seconds between posts to one channel (Slack: ~1)
+    # Every X_*{API_KEY,...} variable set: the credentials of accounts behind another env_prefix (issue 16).
+    x_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def require(self, *names: str) -> None:
         """Raise SettingsError naming the first missing variable (by its environment name)."""
@@ -41,8 +63,16 @@ class Settings:
                 raise SettingsError(f"missing environment variable {name}")
 
     def secrets(self) -> list[str]:
-        """Every secret value that is set, so log filters can mask them."""
-        return [v for v in (getattr(self, n.lower()) for n in SECRET_VARS) if v]
+        """Every secret value that is set, so log filters can mask them (every account's X credentials too)."""
+        return [v for v in (getattr(self, n.lower()) for n in SECRET_VARS) if v] + \
+            [v for v in self.x_env.values() if v]
+
+    def x_credentials(self, prefix: str = "X_") -> XCredentials:
+        """The X credentials behind an account's env_prefix: {prefix}API_KEY, {prefix}BEARER_TOKEN, ..."""
+        if prefix == "X_":
+            return XCredentials(prefix, self.x_bearer_token, self.x_api_key, self.x_api_secret, self.x_access_token,
+                                self.x_access_token_secret)
+        return XCredentials(prefix, *(self.x_env.get(prefix + suffix) or None for suffix in X_SUFFIXES))
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -87,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 3000, minimum=0),
         smtp_url=get("SMTP_URL"),
         slack_post_interval=_seconds(env, "SLACK_POST_INTERVAL", 1.0),
+        x_env={k: v for k, v in env.items() if k.startswith("X_") and k.endswith(X_SUFFIXES) and v},
     )
 
 
@@ -113,10 +144,16 @@ URL_SCHEMES = {"REDIS_URL": ("redis://", "rediss://", "unix://", "redis+sentinel
 NUMBERS = {"X_POLL_SECONDS": 1, "PORT": 0}
 
 
-def problems(env: Mapping[str, str] | None = None) -> list[str]:
-    """Every missing or malformed variable, one line each (empty when the bot can start)."""
+def problems(env: Mapping[str, str] | None = None, accounts: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Every missing or malformed variable, one line each (empty when the bot can start).
+
+    `accounts`: (id, env_prefix) of the further X accounts in routing.yaml; each missing credential is named."""
     env = os.environ if env is None else env
     found = [f"missing environment variable {name}" for name in REQUIRED_VARS if not env.get(name)]
+    for account, prefix in accounts:
+        if prefix != "X_":
+            found += [f"account {account}: {name} is not set"
+                      for name in (prefix + n.removeprefix("X_") for n in X_WRITE_VARS) if not env.get(name)]
     for name, prefixes in TOKEN_PREFIXES.items():
         value = env.get(name)
         if value and not value.startswith(prefixes):

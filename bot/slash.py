@@ -14,7 +14,18 @@ from slack_bolt import Ack, App
 
 from bot import jobs
 from bot.adapters.jobqueue import job_id
-from bot.adapters.slack import APPROVE, CLAIM, REASSIGN, REJECT, REJECT_VIEW, RESOLVE, SlackError, reject_view
+from bot.adapters.slack import (
+    APPROVE,
+    CLAIM,
+    REASSIGN,
+    REJECT,
+    REJECT_VIEW,
+    RESOLVE,
+    SAVED_CANCEL,
+    SAVED_PICK,
+    SlackError,
+    reject_view,
+)
 from bot.context import Context
 from bot.flows import approval, escalate, home
 
@@ -50,6 +61,16 @@ def register(app: App, ctx: Context) -> None:
 
     for action_id in (CLAIM, REASSIGN, RESOLVE):
         app.action(action_id)(on_ticket_button)
+
+    def on_saved_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user, channel, ts, value = _clicked(body, action)
+        ctx.queue.enqueue(jobs.saved_reply_action, action["action_id"], channel, ts, user, value,
+                          action.get("action_ts", ""), ctx.queue.seal(body.get("response_url", "")),
+                          retry=jobs.BUTTON_RETRY)
+
+    for action_id in (SAVED_PICK, SAVED_CANCEL):  # issue 16: a saved reply picked, or its Cancel
+        app.action(action_id)(on_saved_reply)
 
     @app.action(APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -74,6 +74,7 @@ def _check(node: Any, pointer: str, out: list[str]) -> None:
         if isinstance(option, dict):
             _too_long(option.get("text"), _OPTION_TEXT, f"{pointer}/options/{i}/text", out)
             _too_long(option.get("value"), _OPTION_VALUE, f"{pointer}/options/{i}/value", out)
+            _too_long(option.get("description"), _OPTION_TEXT, f"{pointer}/options/{i}/description", out)
     if isinstance(node.get("confirm"), dict):
         for key, limit in _CONFIRM.items():
             _too_long(node["confirm"].get(key), limit, f"{pointer}/confirm/{key}", out)

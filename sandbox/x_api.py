@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from twitter_text import parse_tweet
 
@@ -34,8 +35,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Request, dict[str, str], dict[str, str]], Reply]
 
 
+_OAUTH_TOKEN = re.compile(r'oauth_token="([^"]*)"')
+
+
 class XStandIn(StandInServer):
-    """X API v2 for one account; drive it from Python or over HTTP under /_sandbox/."""
+    """X API v2 for the bot's account (and further accounts: `add_account`); drive it from Python or over HTTP
+    under /_sandbox/.
+
+    A request with OAuth 1.0a user context acts as the account whose access token it carries; a token no
+    account was given (the tests' "test-access") acts as the first account, so one-account set-ups need none."""
 
     def __init__(self, account_username: str = "escalator_kr", account_id: str = "1000",
                  validate_specs: bool | None = None, wrap_urls: bool = True, access: str = "self-serve",
@@ -72,6 +80,7 @@ class XStandIn(StandInServer):
         with self._lock:
             self.access = self.default_access
             self.timeline = Timeline(self.account_username, self.account_id, self.wrap_urls)
+            self.tokens: dict[str, str] = {}  # access token -> user id of a further account
             self.requests: list[dict[str, Any]] = []
             self.spec_violations: list[str] = []
             self._faults: list[Fault] = []
@@ -82,11 +91,23 @@ class XStandIn(StandInServer):
         with self._lock:
             return self.timeline.add_user(username, name, followers).id
 
+    def add_account(self, username: str, user_id: str | None = None, access_token: str | None = None) -> str:
+        """A further account the bot may serve: its user id. Requests signed with `access_token` (default
+        "<username>-access") act as it: its /2/users/me, its posts, its posting windows."""
+        with self._lock:
+            user = self.timeline.add_user(username, username, user_id=user_id)
+            self.tokens[access_token or f"{username}-access"] = user.id
+            self.limits.add_user(user.id)
+            return user.id
+
     def add_mention(self, text: str, username: str = "customer", name: str | None = None, followers: int = 0,
-                    created_at: datetime | None = None, in_reply_to: str | None = None) -> str:
-        """A customer's tweet mentioning the account (the @handle is prepended when missing); its id."""
-        handle = "@" + self.account_username
-        if handle.lower() not in text.lower():
+                    created_at: datetime | None = None, in_reply_to: str | None = None,
+                    to: str | None = None) -> str:
+        """A customer's tweet mentioning the account, or the account `to` (a username; the @handle is
+        prepended when missing, unless `to` is not given and the text names a further account); its id."""
+        handle = "@" + (to or self.account_username).lstrip("@")
+        others = [] if to else ["@" + self.timeline.users[u].username.lower() for u in self.tokens.values()]
+        if handle.lower() not in text.lower() and not any(o in text.lower() for o in others):
             text = f"{handle} {text}"
         with self._lock:
             user = self.timeline.add_user(username, name, followers or None)
@@ -108,16 +129,27 @@ class XStandIn(StandInServer):
         from sandbox.x_limits import Sliding
         with self._lock:
             self.limits.posts = [Sliding(float(s), int(n)) for s, n in windows]
+            self.limits.post_windows = [(float(s), int(n)) for s, n in windows]
+            for user in self.limits.by_user:
+                self.limits.by_user[user] = [Sliding(float(s), int(n)) for s, n in windows]
 
     def cap_usage(self, capped: bool = True, reset_day: int = 12) -> None:
         """Every read answers 429 usage-capped (the monthly cap is reached) until called with False."""
         with self._lock:
             self.limits.capped, self.limits.cap_reset_day = capped, reset_day
 
-    def posted(self) -> list[dict[str, Any]]:
-        """Tweets the account created, oldest first, with their raw text."""
+    def posted(self, username: str | None = None) -> list[dict[str, Any]]:
+        """Tweets the account (or the account `username`) created, oldest first, with their raw text."""
         with self._lock:
-            return [self._raw(t) for t in self.timeline.tweets.values() if t.author_id == self.account_id]
+            user = self.timeline.user_by_name(username) if username else self.timeline.account
+            author = user.id if user is not None else ""
+            return [self._raw(t) for t in self.timeline.tweets.values() if t.author_id == author]
+
+    def _acting(self, request: Request) -> Any:
+        """The account a request acts as: the owner of its OAuth access token, else the first account."""
+        found = _OAUTH_TOKEN.search(request.headers.get("authorization", ""))
+        user_id = self.tokens.get(unquote(found.group(1))) if found else None
+        return self.timeline.users[user_id] if user_id else self.timeline.account
 
     def tweets(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -174,14 +206,15 @@ class XStandIn(StandInServer):
             headers: dict[str, str] = {}
             if route is not None and request.headers.get("authorization", "").startswith(("OAuth ", "Bearer ")):
                 kind = "app" if request.headers["authorization"].startswith("Bearer ") else "user"
-                refused, headers = self.limits.admit(request.method, route[2], kind)
+                refused, headers = self.limits.admit(request.method, route[2], kind,
+                                                     self._acting(request).id if kind == "user" else "")
                 if refused is not None and self.enforce_limits:
                     return refused
             reply = self._api(request)
             if fault is not None:
                 return fault.reply()
             if route is not None and reply.status < 300:
-                self._count(route[2], request.method, reply)
+                self._count(route[2], request.method, reply, self._acting(request).id)
         for name, value in headers.items():
             reply.headers.setdefault(name, value)
         reply.headers.setdefault("x-rate-limit-limit", "180")
@@ -192,10 +225,10 @@ class XStandIn(StandInServer):
     def _route(self, request: Request) -> tuple[str, re.Pattern[str], str, Handler] | None:
         return next((r for r in self._routes if r[0] == request.method and r[1].fullmatch(request.path)), None)
 
-    def _count(self, template: str, method: str, reply: Reply) -> None:
+    def _count(self, template: str, method: str, reply: Reply, user_id: str = "") -> None:
         """What X bills and counts: the account's posts, and the posts a read returned."""
         if (method, template) == ("POST", "/2/tweets"):
-            self.limits.posted()
+            self.limits.posted(user_id)
         elif method == "GET" and isinstance(reply.body, dict) and template != "/2/usage/tweets":
             data = reply.body.get("data")
             if isinstance(data, list):
@@ -216,6 +249,7 @@ class XStandIn(StandInServer):
             "query": {k: v[0] for k, v in request.query.items()},
             "headers": {k: v for k, v in request.headers.items() if k != "authorization"},
             "auth": auth.split(" ", 1)[0] if auth else None, "json": body,
+            "as": self._acting(request).username if auth.startswith("OAuth ") else None,
         })
 
     def _take_fault(self, request: Request) -> Fault | None:
@@ -274,7 +308,7 @@ class XStandIn(StandInServer):
         return json_reply({"data": user.render(fields, self.timeline.tweet_count(user.id))})
 
     def _me(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
-        return self._user_body(self.timeline.account, query)
+        return self._user_body(self._acting(request), query)
 
     def _user_by_name(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
         user = self.timeline.user_by_name(path["username"])
@@ -369,17 +403,18 @@ class XStandIn(StandInServer):
             return invalid_request([{"parameters": {"reply.in_reply_to_tweet_id": [str(reply_to)]},
                                      "message": REPLY_GONE}])
         parent_tweet = self.timeline.live(str(reply_to)) if reply_to else None
+        author = self._acting(request)  # the account whose access token signed the request
         if parent_tweet is not None and self.access != "enterprise" and \
-                not self.timeline.summons(parent_tweet, self.timeline.account):
+                not self.timeline.summons(parent_tweet, author):
             return problem(403, NOT_SUMMONED)
         if parse_tweet(text).weightedLength > 280:
             return problem(400, TOO_LONG)
-        if any(t.author_id == self.account_id and not t.deleted and t.text == text
+        if any(t.author_id == author.id and not t.deleted and t.text == text
                for t in self.timeline.tweets.values()):
             return problem(403, DUPLICATE)
         parent = str(reply_to) if reply_to else None
-        tweet = self.timeline.add_tweet(text, self.account_id, datetime.now(UTC), parent)
-        log.info("X stand-in: account posted %s", tweet.id)
+        tweet = self.timeline.add_tweet(text, author.id, datetime.now(UTC), parent)
+        log.info("X stand-in: @%s posted %s", author.username, tweet.id)
         return json_reply({"data": {"id": tweet.id, "text": self.timeline.render_text(text),
                                     "edit_history_tweet_ids": [tweet.id]}}, 201)
 
@@ -392,7 +427,7 @@ class XStandIn(StandInServer):
 
     def _delete(self, request: Request, path: dict[str, str], query: dict[str, str]) -> Reply:
         tweet = self.timeline.live(path["id"])
-        if tweet is None or tweet.author_id != self.account_id:
+        if tweet is None or tweet.author_id != self._acting(request).id:
             return problem(403, "You are not allowed to delete this Tweet.") if tweet else json_reply(
                 {"errors": [not_found("tweet", path["id"])]})
         tweet.deleted = True
@@ -401,7 +436,7 @@ class XStandIn(StandInServer):
     # ----- control plane --------------------------------------------------------------------------------
 
     def _control(self, request: Request) -> Reply:
-        """POST mentions, users, delete, fail, reset; GET posted, tweets, violations, requests."""
+        """POST mentions, users, accounts, delete, fail, reset; GET posted, tweets, violations, requests."""
         name = request.path.removeprefix("/_sandbox/")
         readers: dict[str, Callable[[], Any]] = {
             "posted": self.posted, "tweets": self.tweets, "violations": lambda: list(self.spec_violations),
@@ -421,6 +456,8 @@ class XStandIn(StandInServer):
                 return json_reply({"ok": True})
             if (request.method, name) == ("POST", "users"):
                 return json_reply({"id": self.add_user(**body)})
+            if (request.method, name) == ("POST", "accounts"):
+                return json_reply({"id": self.add_account(**body)})
             writers: dict[str, Callable[..., None]] = {
                 "delete": lambda id: self.delete_tweet(id), "fail": self.fail_next, "reset": self.reset,
                 "limit": self.set_limit, "cap": self.cap_usage,

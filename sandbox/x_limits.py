@@ -77,7 +77,9 @@ class Limits:
         self.clock = clock
         self.rates = dict(RATE_LIMITS)
         self.windows: dict[tuple[str, str, str], Window] = {}
-        self.posts = [Sliding(s, n) for s, n in POST_WINDOWS]
+        self.posts = [Sliding(s, n) for s, n in POST_WINDOWS]  # the first account's; others' in by_user
+        self.post_windows = list(POST_WINDOWS)
+        self.by_user: dict[str, list[Sliding]] = {}  # further accounts' posting windows, each its own
         self.read_cap = MONTHLY_READ_CAP
         self.reads = 0  # posts read this cycle (the usage endpoint's project_usage)
         self.daily_reads: dict[str, int] = {}
@@ -85,24 +87,33 @@ class Limits:
         self.cap_reset_day = 12
         self.throttled = 0  # 429s answered, for tests and the bench
 
-    def window(self, method: str, template: str, kind: str) -> Window | None:
+    def window(self, method: str, template: str, kind: str, user: str = "") -> Window | None:
+        """The window a request counts in: the app's (Bearer), or the user's (OAuth 1.0a: per account)."""
         limits = self.rates.get((method, template))
         if limits is None:
             return None
-        key = (method, template, kind)
+        key = (method, template, kind + (f":{user}" if user and user in self.by_user else ""))
         if key not in self.windows:
             self.windows[key] = Window(limits[0] if kind == "app" else limits[1], start=self.clock())
         return self.windows[key]
 
     def set_limit(self, method: str, template: str, limit: int, window_s: float = WINDOW_S) -> None:
         self.rates[(method.upper(), template)] = (limit, limit)
-        for kind in ("app", "user"):
+        for kind in ("app", "user", *(f"user:{u}" for u in self.by_user)):
             self.windows[(method.upper(), template, kind)] = Window(limit, window_s, start=self.clock())
 
-    def admit(self, method: str, template: str, kind: str) -> tuple[Reply | None, dict[str, str]]:
+    def user_posts(self, user: str = "") -> list[Sliding]:
+        """A user's posting windows: the first account's are `posts`; a further account's are its own."""
+        return self.by_user[user] if user in self.by_user else self.posts
+
+    def add_user(self, user: str) -> None:
+        """A further account: its own posting windows and per-user rate windows, as X counts them."""
+        self.by_user.setdefault(user, [Sliding(s, n) for s, n in self.post_windows])
+
+    def admit(self, method: str, template: str, kind: str, user: str = "") -> tuple[Reply | None, dict[str, str]]:
         """(a 429 if this request is over a limit, else None; the rate-limit headers to send)."""
         now = self.clock()
-        window = self.window(method, template, kind)
+        window = self.window(method, template, kind, user)
         headers = window.headers(now) if window else {}
         is_read = method == "GET" and template != "/2/usage/tweets" and "/users/me" not in template
         if is_read and (self.capped or self.reads >= self.read_cap):
@@ -112,7 +123,7 @@ class Limits:
             self.throttled += 1
             return rate_limited(headers), headers
         if (method, template) == ("POST", "/2/tweets") and kind == "user":
-            free = max(w.free_at(now) for w in self.posts)
+            free = max(w.free_at(now) for w in self.user_posts(user))
             if free > now:
                 self.throttled += 1
                 held = {**headers, "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(free) + 1)}
@@ -122,9 +133,9 @@ class Limits:
             headers = window.headers(now)
         return None, headers
 
-    def posted(self) -> None:
+    def posted(self, user: str = "") -> None:
         now = self.clock()
-        for w in self.posts:
+        for w in self.user_posts(user):
             w.times.append(now)
 
     def read(self, count: int) -> None:

@@ -8,6 +8,7 @@ the product. Print the graph with `python -m tests.test_architecture` (`--all`: 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,6 +196,58 @@ def test_an_import_inside_a_function_says_why() -> None:
                     if not any("#" in line for line in said):
                         silent.append(f"{m}:{node.lineno}")
     assert silent == []
+
+
+# Block Kit and mrkdwn belong to bot/adapters (slack, slack_blocks, slack_syntax): flows pass sentences and data.
+BLOCK_KIT_TYPES = frozenset({"section", "header", "divider", "context", "actions", "mrkdwn", "plain_text", "home",
+                             "modal", "button", "image", "input", "static_select", "rich_text"})
+BLOCK_KIT_KEYS = frozenset({"blocks", "elements", "accessory", "response_type"})
+# *{bold}*, <{url}|…>, <@U…>, <#C…>, <!here> (not <!doctype>)
+MRKDWN = re.compile(r"\*\{\}\*|<\{\}|<[@#]|<!(?:here|channel|everyone|subteam|date)")
+
+
+def slack_syntax_in(source: str) -> list[tuple[int, str]]:
+    """(line, what) for each Block Kit dict literal or piece of mrkdwn syntax built in this source."""
+    tree = ast.parse(source)
+    skip = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    skip |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}  # seen whole
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if not isinstance(key, ast.Constant):
+                    continue
+                if key.value in BLOCK_KIT_KEYS:
+                    found.append((node.lineno, f"a {key.value!r} key"))
+                elif key.value == "type" and isinstance(value, ast.Constant) and value.value in BLOCK_KIT_TYPES:
+                    found.append((node.lineno, f"a Block Kit {value.value!r}"))
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            if MRKDWN.search(str(text)):
+                found.append((node.lineno, f"mrkdwn in f{text!r}"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            if MRKDWN.search(node.value):
+                found.append((node.lineno, f"mrkdwn in {node.value!r}"))
+    return found
+
+
+def test_flows_build_no_block_kit_and_no_mrkdwn() -> None:
+    """App Home, the summary and the slash answers describe what to show; bot/adapters/slack_blocks builds it."""
+    wrong = [f"{m}:{line}: {what}" for m, p in bot_modules().items() if m.startswith("bot.flows")
+             for line, what in slack_syntax_in(p.read_text(encoding="utf-8"))]
+    assert wrong == []
+
+
+def test_the_slack_syntax_rule_sees_blocks_and_mrkdwn() -> None:
+    flow = """
+def view(name, user, url):
+    \"\"\"A docstring may say <@U…> and *bold*.\"\"\"
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*"}}]
+    return {"blocks": blocks, "who": f"<@{user}>", "link": f"<{url}|{name}>", "ok": {"type": "answered"}}
+"""
+    assert sorted(what for _, what in slack_syntax_in(flow)) == sorted([
+        "a Block Kit 'section'", "a Block Kit 'mrkdwn'", "mrkdwn in f'*{}*'", "a 'blocks' key",
+        "mrkdwn in f'<@{}>'", "mrkdwn in f'<{}|{}>'"])
 
 
 def test_cycle_finder_sees_a_cycle() -> None:

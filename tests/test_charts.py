@@ -5,34 +5,38 @@ from __future__ import annotations
 import io
 import time
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import matplotlib.image
 
 from bot import charts
+from bot.domain.figures import DepartmentFigures, FastTrackFigures, Figures, TicketRow, Totals, Window
 from bot.routing import load_routing
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ROUTING = load_routing(Path(__file__).parent / "data" / "routing.yaml")
 KST = ZoneInfo("Asia/Seoul")
+SLAS = {"iphone": timedelta(hours=1), "wibro": timedelta(hours=24), "triage": timedelta(hours=24)}
 
 
-def report() -> dict[str, Any]:
-    return {
-        "departments": [
-            {"id": "iphone", "first_response_p50_s": 840.0, "first_response_p90_s": 5100.0},
-            {"id": "wibro", "first_response_p50_s": 18000.0, "first_response_p90_s": 100800.0},
-            {"id": "triage", "first_response_p50_s": None, "first_response_p90_s": None},
-        ],
-        "tickets": [
-            {"created_at": "2026-11-27T09:10:00+09:00", "fast_track": False},
-            {"created_at": "2026-11-27T09:50:00+09:00", "fast_track": True},
-            {"created_at": "2026-11-27T00:10:00+00:00", "fast_track": False},  # 09:10 in Seoul
-            {"created_at": "2026-11-27T23:59:00+09:00", "fast_track": False},
-        ],
-    }
+def report() -> Figures:
+    """Figures with known first responses per department and tickets at known hours."""
+    def dept(id_: str, p50: float | None, p90: float | None) -> DepartmentFigures:
+        return DepartmentFigures(id_, 1, 1, 0, 0, 0, p50, p90, None)
+
+    def row(n: int, created: str, fast: bool) -> TicketRow:
+        at = datetime.fromisoformat(created)
+        return TicketRow(str(n), "wibro", "standard", "open", at, at, None, False, fast, "u", (), "default")
+
+    tickets = (row(1, "2026-11-27T09:10:00+09:00", False), row(2, "2026-11-27T09:50:00+09:00", True),
+               row(3, "2026-11-27T00:10:00+00:00", False),  # 09:10 in Seoul
+               row(4, "2026-11-27T23:59:00+09:00", False))
+    since = datetime(2026, 11, 27, tzinfo=KST)
+    return Figures(Window(since, since + timedelta(days=1)), since, KST,
+                   (dept("iphone", 840.0, 5100.0), dept("wibro", 18000.0, 100800.0), dept("triage", None, None)),
+                   tickets, Totals(4, 0, 4, 0, 0, None, None, None), FastTrackFigures(1, 0, 0, 0, 1, None, None), ())
 
 
 def size(png: bytes) -> tuple[int, int]:
@@ -41,7 +45,7 @@ def size(png: bytes) -> tuple[int, int]:
 
 
 def test_both_charts_are_pngs() -> None:
-    first = charts.first_response_chart(report(), ROUTING)
+    first = charts.first_response_chart(report(), ROUTING, SLAS)
     volume = charts.volume_by_hour_chart(report(), KST)
     for png in (first, volume):
         assert png.startswith(PNG_SIGNATURE)
@@ -59,7 +63,7 @@ def test_hangul_labels_have_a_font_with_hangul() -> None:
     assert font is not None, "koreanize-matplotlib's NanumGothic should be installed with the bot"
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Glyph")  # "Glyph ... missing from font(s)": a box
-        charts.first_response_chart(report(), ROUTING)
+        charts.first_response_chart(report(), ROUTING, SLAS)
         charts.volume_by_hour_chart(report(), KST, "ko")
 
 
@@ -71,8 +75,8 @@ def test_labels_fall_back_to_ids_without_a_hangul_font() -> None:
 
 
 def test_charts_render_in_well_under_a_second() -> None:
-    charts.first_response_chart(report(), ROUTING)  # the first call registers the font
+    charts.first_response_chart(report(), ROUTING, SLAS)  # the first call registers the font
     started = time.perf_counter()
-    charts.first_response_chart(report(), ROUTING)
+    charts.first_response_chart(report(), ROUTING, SLAS)
     charts.volume_by_hour_chart(report(), KST)
     assert time.perf_counter() - started < 1.0

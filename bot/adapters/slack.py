@@ -36,6 +36,7 @@ STATE_ICONS = {"new": "🆕", "open": "🟡", "claimed": "🙋", "pending_send":
 # Interactive elements on the bot's messages; bot/slash.py routes them by these ids.
 CLAIM, REASSIGN, RESOLVE = "ticket_claim", "ticket_reassign", "ticket_resolve"
 APPROVE, REJECT, REJECT_VIEW = "reply_approve", "reply_reject", "reply_reject_reason"
+SAVED_PICK, SAVED_CANCEL = "saved_reply_pick", "saved_reply_cancel"
 TRIAGE_OPTION = "triage"
 
 
@@ -68,13 +69,16 @@ def local_time(value: datetime, tz: ZoneInfo) -> str:
 
 
 def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: str = "ko",
-                  departments: Sequence[tuple[str, str]] = (), moved_to: str = "", warning: str = ""
-                  ) -> tuple[str, list[dict[str, Any]]]:
+                  departments: Sequence[tuple[str, str]] = (), moved_to: str = "", warning: str = "",
+                  saved_replies: Sequence[tuple[str, str]] = (),
+                  account: str = "") -> tuple[str, list[dict[str, Any]]]:
     """The ticket message: author, the tweet (escaped), link, department, due time, state and its buttons.
 
     `departments` ((id, name) pairs) fills the Reassign menu; `moved_to` (a sentence) marks a message whose
     ticket moved to another channel: it keeps the tweet, loses the buttons and points to the new thread;
-    `warning` (a sentence) is shown under the tweet, e.g. that X will refuse a public reply."""
+    `warning` (a sentence) is shown under the tweet, e.g. that X will refuse a public reply;
+    `saved_replies` ((name, text) pairs) fills the "Saved reply…" menu; `account` (a
+    username, given when the bot serves several X accounts) is the account the tweet is for."""
     a = ticket.author
     url = tweet_url(a.username, ticket.tweet_id)
     body = escape_slack(ticket.text)
@@ -94,7 +98,8 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
         # verbatim: Slack must not auto-link or parse names in what a customer typed.
         {"type": "section", "text": {"type": "mrkdwn", "verbatim": True,
                                      "text": f"{who}\n>{body.replace(chr(10), chr(10) + '>')}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{t(locale, 'open_tweet')}>"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{t(locale, 'open_tweet')}>"
+                                          + (f" · → @{escape_slack(account)}" if account else "")}]},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
     if ticket.note:
@@ -106,6 +111,8 @@ def ticket_blocks(ticket: Ticket, department_name: str, tz: ZoneInfo, locale: st
         blocks[2]["fields"][2] = {"type": "mrkdwn", "text": f"*{t(locale, 'state')}:* ➡️ {moved_to}"}
     elif ticket.is_open and ticket.state.value != "new":
         blocks.append(ticket_actions(ticket, departments, locale))
+        if saved_replies:
+            blocks.append(saved_reply_menu(saved_replies, locale))
     # Long links can make a tweet longer than a section may be: cut visibly, ending in a link to the tweet.
     text, fitted = fit_message(f"@{escape_slack(a.username)}: {body}", blocks,
                                more=f"<{url}|{t(locale, 'open_tweet')}>")
@@ -348,6 +355,45 @@ class SlackClient:
 
     def publish_home(self, user: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user, view=view)
+
+
+# -- saved replies (issue 16) -----------------------------------------------------------------------------
+
+def saved_reply_menu(replies: Sequence[tuple[str, str]], locale: str) -> dict[str, Any]:
+    """The ticket message's "Saved reply…" menu: each option its name, with the start of its text."""
+    options = [{"text": _plain(name), "value": name, "description": _plain(_preview(text))}
+               for name, text in replies[:100]]
+    return {"type": "actions", "block_id": "saved_replies", "elements": [
+        {"type": "static_select", "action_id": SAVED_PICK, "placeholder": _plain(t(locale, "saved_menu")),
+         "options": options}]}
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 75 else flat[:74] + "…"
+
+
+def saved_pending_blocks(text: str, key: str, locale: str) -> list[dict[str, Any]]:
+    """A saved reply in its undo window: what will go, and Cancel (for whoever chose it)."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "actions", "block_id": "saved_reply_pending", "elements": [
+                _button(t(locale, "btn_cancel"), SAVED_CANCEL, key)]}]
+
+
+def saved_done_blocks(text: str) -> list[dict[str, Any]]:
+    """A saved reply's notice once decided (sent, cancelled): its words, and no Cancel any more. (Updating with
+    the text alone would keep the old blocks, Cancel included: chat.update keeps what it is not given.)"""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def saved_pick_blocks(text: str, key: str, locale: str, cancel: bool) -> list[dict[str, Any]]:
+    """A picked saved reply as posted in the thread (the message that carries it); Cancel while a lead has
+    not decided (the undo window's own notice has one too)."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if cancel:
+        blocks.append({"type": "actions", "block_id": "saved_reply_pick", "elements": [
+            _button(t(locale, "btn_cancel"), SAVED_CANCEL, key)]})
+    return blocks
 
 
 # -- storm mode -------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ def mention(user: str) -> str:
 
 
 def mention_each(users: Iterable[str]) -> str:
-    """People pinged at the start of a sentence: each mention followed by a space."""
-    return "".join(f"{mention(u)} " for u in users)
+    """People (or user groups) pinged at the start of a sentence: each mention followed by a space."""
+    return "".join(f"{person_or_group(u)} " for u in users)
 
 
 def person_or_group(who: str) -> str:

@@ -17,7 +17,7 @@ from bot.domain.text import unescape_entities
 from bot.domain.tickets import Author, Mention
 from bot.domain.xlimits import RateWindow, XUsage
 from bot.errors import ExternalServiceError
-from bot.settings import Settings
+from bot.settings import Settings, XCredentials
 
 log = logging.getLogger(__name__)
 
@@ -145,18 +145,18 @@ def _translate(exc: Exception) -> Exception:
 class XClient:
     """Thin wrapper: the only code that calls tweepy."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, credentials: XCredentials | None = None) -> None:
+        creds = credentials or settings.x_credentials()  # another account's: behind its env_prefix
         self.client = make_tweepy_client(
-            settings.x_api_url, settings.x_bearer_token, settings.x_api_key, settings.x_api_secret,
-            settings.x_access_token, settings.x_access_token_secret,
+            settings.x_api_url, creds.bearer_token, creds.api_key, creds.api_secret,
+            creds.access_token, creds.access_token_secret,
         )
         self.client.return_type = dict  # plain JSON: we translate it ourselves
         # The last x-rate-limit-* X sent per endpoint: adaptive polling paces itself from the mentions window.
         self.windows: dict[str, RateWindow] = {}
         self.client.session.hooks["response"].append(self._saw)
-        self.read_user_auth = not settings.x_bearer_token  # no app token: read as the account
-        self.user_auth_ok = all([settings.x_api_key, settings.x_api_secret, settings.x_access_token,
-                                 settings.x_access_token_secret])
+        self.read_user_auth = not creds.bearer_token  # no app token: read as the account
+        self.user_auth_ok = not creds.missing()
 
     def _saw(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         window = rate_window(response.headers)
@@ -182,6 +182,12 @@ class XClient:
     def me(self) -> tuple[str, str]:
         data = self._call(self.client.get_me, user_auth=self.user_auth_ok)["data"]
         return str(data["id"]), data["username"]
+
+    def user_by_username(self, username: str) -> tuple[str, str] | None:
+        """(id, username) of an account by its @handle (GET /2/users/by/username/:username); None if X has none."""
+        body = self._call(self.client.get_user, username=username.lstrip("@"), user_auth=self.read_user_auth)
+        data = body.get("data")
+        return (str(data["id"]), data["username"]) if data else None
 
     def mention_pages(self, user_id: str, since_id: str | None, max_results: int = 100) -> Iterator[MentionPage]:
         """Every page of mentions newer than since_id, newest first, following next_token to the end."""

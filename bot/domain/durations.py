@@ -1,7 +1,8 @@
-"""Durations as people write them in routing.yaml: 90s, 45m, 3h, 2d, 1h30m."""
+"""Durations: as people write them in routing.yaml (90s, 45m, 3h, 2d, 1h30m) and as the bot shows them."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -27,14 +28,14 @@ def parse_bounded(text: str, longest: timedelta, shortest: timedelta = timedelta
     """parse_duration, refusing values outside [shortest, longest] with a sentence naming the bound."""
     seconds = _seconds(text)
     if seconds > longest.total_seconds():
-        raise ValueError(f"{text.strip()} is too long: at most {format_duration(longest)}")
+        raise ValueError(f"{text.strip()} is too long: at most {notation(longest)}")
     if seconds < shortest.total_seconds():
-        raise ValueError(f"{text.strip()} is too short: at least {format_duration(shortest)}")
+        raise ValueError(f"{text.strip()} is too short: at least {notation(shortest)}")
     return timedelta(seconds=seconds)
 
 
-def format_duration(value: timedelta) -> str:
-    """The inverse of parse_duration for whole seconds: 5400s -> "1h30m"; zero -> "0s"."""
+def notation(value: timedelta) -> str:
+    """routing.yaml's syntax, the inverse of parse_duration for whole seconds: 5400s -> "1h30m"; zero -> "0s"."""
     seconds = int(value.total_seconds())
     sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
     parts = []
@@ -43,3 +44,28 @@ def format_duration(value: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return sign + ("".join(parts) or "0s")
+
+
+_NAMES = {"ko": ("일", "시간", "분", "초"), "en": ("d", "h", "m", "s")}
+
+
+def format_duration(value: float | timedelta | None, locale: str = "ko", missing: str = "-") -> str:
+    """A duration for people, at most two units: 45초, 14분, 1시간 25분, 24시간, 3일 2시간 (en: 45s, 1h 25m).
+
+    Under a minute in seconds; from a minute on rounded to the minute; days only from two days on (an SLA of
+    24h reads "24시간"). The sign is dropped (the sentence says "ago", "left" or "late"); None is `missing`;
+    a locale not starting with "ko" gets English.
+    """
+    if value is None:
+        return missing
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a duration: {value!r}")
+    day, hour, minute, second = _NAMES["ko" if locale.lower().startswith("ko") else "en"]
+    whole = round(abs(seconds))
+    if whole < 60:
+        return f"{whole}{second}"
+    days, minutes = divmod(round(whole / 60), 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [(days, day), (hours, hour)] if days >= 2 else [(hours + 24 * days, hour), (minutes, minute)]
+    return " ".join(f"{n}{unit}" for n, unit in parts if n)

@@ -85,6 +85,7 @@ class Relay:
     out_text: str = ""  # the exact text the last attempt sent (the distinct form after a duplicate refusal)
     maybe_sent: str = ""  # "1": an earlier attempt may have reached X (a lost answer, a timeout, a dead worker)
     claimed_by: str = ""  # the worker that holds the send
+    saved: str = ""  # the saved reply's name when one was chosen (typed `;name` or picked on the ticket)
 
     @property
     def key(self) -> str:

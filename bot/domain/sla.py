@@ -23,7 +23,7 @@ from bot.domain.calendar import (
     business_time_between,
     next_open_instant,
 )
-from bot.domain.durations import format_duration, parse_duration
+from bot.domain.durations import notation, parse_duration
 
 __all__ = ["BusinessHours", "Clock", "EscalationStep", "Policy", "Reminder", "parse_duration"]
 
@@ -60,7 +60,7 @@ class Reminder:
     def __str__(self) -> str:
         if self.share is not None:
             return f"{self.share * 100:g}%"
-        return format_duration(self.offset or timedelta(0))
+        return notation(self.offset or timedelta(0))
 
 
 @dataclass(frozen=True)

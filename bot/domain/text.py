@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -282,29 +281,3 @@ def truncate_for_slack(text: str, limit: int = 3000, ellipsis: str = "…") -> s
     if opened > text.rfind(">", 0, cut):
         cut = opened
     return text[:cut].rstrip() + ellipsis
-
-
-# --- durations
-
-_UNIT_NAMES = {"ko": ("일", "시간", "분", "초"), "en": ("d", "h", "m", "s")}
-_UNIT_SIZES = (86400, 3600, 60, 1)
-
-
-def format_duration(seconds: float, locale: str = "ko") -> str:
-    """A human duration, the two largest units: 3h 5m / "3시간 5분", 45s / "45초", 2d 3h / "2일 3시간".
-
-    The sign is dropped (callers say "ago" or "left"); a locale not starting with "ko" gets English.
-    """
-    if not math.isfinite(seconds):
-        raise ValueError(f"not a duration: {seconds!r}")
-    names = _UNIT_NAMES["ko" if locale.lower().startswith("ko") else "en"]
-    rest = round(abs(seconds))
-    counts = []
-    for size in _UNIT_SIZES:
-        count, rest = divmod(rest, size)
-        counts.append(count)
-    first = next((i for i, count in enumerate(counts) if count), len(counts) - 1)
-    shown = [f"{counts[first]}{names[first]}"]
-    if first + 1 < len(counts) and counts[first + 1]:
-        shown.append(f"{counts[first + 1]}{names[first + 1]}")
-    return " ".join(shown)

@@ -60,10 +60,11 @@ def _request_text(ctx: Context, relay: Relay, ticket: Ticket) -> str:
 
 
 def ask(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, user: str, plain: str,
-        now: datetime) -> str:
+        now: datetime, saved: str = "") -> str:
     """Hold a checked reply for a lead. The request is posted before the relay is stored: a retry after a
     crash may post a second request (both buttons act on the same reply), but never loses the reply."""
-    relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain, state=AWAITING)
+    relay = Relay(channel=channel, ts=ts, ticket=ticket.tweet_id, user=user, text=plain, state=AWAITING,
+                  saved=saved)
     text = _request_text(ctx, relay, ticket)
     relay.notice_ts = ctx.slack.post(channel, text, approval_blocks(text, relay.key, ctx.locale),
                                      thread_ts=thread_ts)
@@ -90,8 +91,9 @@ def edited(ctx: Context, relay: Relay) -> str:
     return "edited"
 
 
-def cancelled(ctx: Context, relay: Relay, now: datetime) -> str:
-    """The author deleted a reply that was waiting: no decision can be made on it any more."""
+def cancelled(ctx: Context, relay: Relay, now: datetime, note: str = "") -> str:
+    """The author deleted a reply that was waiting (or, a saved reply, cancelled it: `note` says so): no decision
+    can be made on it any more."""
     done = ctx.store.change_relay(
         relay.channel, relay.ts, {AWAITING},
         lambda r: {"state": relay_transition(r.status, RelayEvent.CANCELLED).value},
@@ -101,7 +103,7 @@ def cancelled(ctx: Context, relay: Relay, now: datetime) -> str:
     ticket = ctx.store.ticket(relay.ticket)
     if ticket is not None:
         show(ctx, ticket)
-    _close_request(ctx, done, ticket, t(ctx.locale, "approval_cancelled"))
+    _close_request(ctx, done, ticket, note or t(ctx.locale, "approval_cancelled"))
     return "cancelled"
 
 

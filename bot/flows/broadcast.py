@@ -38,7 +38,7 @@ def may_control(ctx: Context, dept: str, channel: str, user: str) -> bool:
     operators (ids or user groups, resolved like every other check)."""
     if may_answer(ctx, dept, channel, user):
         return True
-    department = None if dept == "triage" else ctx.routing.department(dept)
+    department = ctx.routing.department_or_none(dept)
     leads = department.leads if department else ()
     return people.is_among(ctx, user, [*leads, *(ctx.routing.operators or ())])
 
@@ -155,7 +155,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             time.sleep(max(0.0, float(bc.get("last_sent") or 0) + pace - time.time()))
         ctx.store.lease_extend("bc:" + key, BROADCAST_LEASE_S)
         token = f"bc:{key}:{member.tweet_id}:{time.time():.3f}"
-        free_at = ctx.store.take_post(ctx.account()[0], _windows(ctx), time.time(), token)
+        free_at = ctx.store.take_post(ctx.account(member.account)[0], _windows(ctx), time.time(), token)
         if free_at:
             # Only what lies above the reserve: ticket replies keep flowing meanwhile. Back by itself when X allows.
             ctx.queue.schedule_broadcast(key, max(1.0, free_at - time.time() + 0.5))
@@ -167,7 +167,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
         try:
             tweet_id = _reply_once(ctx, member, text, tried)
         except XRateLimited as exc:
-            ctx.store.give_back_post(ctx.account()[0], _windows(ctx), token)
+            ctx.store.give_back_post(ctx.account(member.account)[0], _windows(ctx), token)
             wait = max(1.0, (exc.reset_at or time.time() + 60) - time.time() + 1)
             ctx.queue.schedule_broadcast(key, wait)
             _progress(ctx, bc, key, sent, total, paused=True)
@@ -176,7 +176,7 @@ def _send_all(ctx: Context, key: str, now: datetime) -> str:
             ctx.queue.schedule_broadcast(key, 30)
             return "retrying"
         except (XError, DuplicateContent) as exc:
-            ctx.store.give_back_post(ctx.account()[0], _windows(ctx), token)
+            ctx.store.give_back_post(ctx.account(member.account)[0], _windows(ctx), token)
             ctx.store.broadcast_mark(key, member.tweet_id, f"failed:{exc}")
             ctx.store.count("failures", "x_broadcast_refused")
             continue
@@ -199,16 +199,16 @@ def _reply_once(ctx: Context, member: Ticket, text: str, tried: bool) -> str:
     """One member's reply, by the relay's rule: X's duplicate answer is "sent" only for a retry whose tweet the
     bot finds; otherwise the same words go out told apart by the ticket's reference."""
     try:
-        return ctx.x.reply(text, in_reply_to=member.tweet_id)
+        return ctx.x_for(member.account).reply(text, in_reply_to=member.tweet_id)
     except DuplicateContent:
         if tried:
-            found = ctx.x.own_reply(ctx.account()[0], member.tweet_id, text)
+            found = ctx.x_for(member.account).own_reply(ctx.account(member.account)[0], member.tweet_id, text)
             if found:
                 return found
         distinct = distinct_form(text, member.tweet_id)
         if not tweet_length(distinct).valid:
             raise
-        return ctx.x.reply(distinct, in_reply_to=member.tweet_id)
+        return ctx.x_for(member.account).reply(distinct, in_reply_to=member.tweet_id)
 
 
 def _windows(ctx: Context) -> list[tuple[float, int]]:

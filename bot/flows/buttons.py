@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from bot.adapters import slack_blocks
 from bot.adapters.slack import (
     CLAIM,
     REASSIGN,
@@ -125,7 +126,7 @@ def reassign(ctx: Context, ticket: Ticket, user: str, value: str, now: datetime,
         tell(t(ctx.locale, "ticket_same_department", department=name))
         return "same-department"
     old_channel, old_ts = ticket.channel or "", ticket.message_ts or ""
-    channel = ctx.routing.channel_for(target)
+    channel = ctx.routing.channel_for(target, ticket.account)  # triage: the account's own, when it has one
     if channel == old_channel:  # two departments sharing a channel: the same message changes hands
         moved = transition(ticket, Event.REASSIGNED, now, department=target_id, channel=channel, ts=old_ts)
         ctx.store.save(moved)
@@ -179,5 +180,5 @@ def _post_history(ctx: Context, before: Ticket, moved: Ticket, user: str, old_li
         for m in people[-HISTORY_LINES:]:
             name = names.setdefault(m["user"], ctx.slack.user_name(m["user"]))
             said = truncate_for_slack(escape_slack(slack_to_plain(m["text"])), 300)
-            lines.append(f"• *{escape_slack(name)}*: {said}")
+            lines.append(f"• {slack_blocks.bold(escape_slack(name))}: {said}")
     ctx.slack.post(moved.channel or "", "\n".join(lines), thread_ts=moved.message_ts)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from bot.adapters import slack_blocks
 from bot.adapters.jobqueue import DECLARE_STORM, ESCALATE_TWEET
 from bot.adapters.slack import SlackError
 from bot.adapters.slack_syntax import people_or_groups
@@ -46,7 +47,7 @@ class UsageError(ValueError):
 
 
 def known_list(known: list[str]) -> str:
-    return ", ".join(f"`{k}`" for k in known)
+    return slack_blocks.code_list(known)
 
 
 def parse(text: str, known: list[str]) -> Request:
@@ -68,7 +69,7 @@ def parse(text: str, known: list[str]) -> Request:
 
 
 def _ephemeral(text: str) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "text": text}
+    return slack_blocks.ephemeral(text)
 
 
 def _operator_list(ctx: Context) -> str:
@@ -142,8 +143,8 @@ def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
         return t(ctx.locale, "escalate_x_refused", tweet_id=req.tweet_id, detail=escape_slack(str(exc)))
     if mention is None:
         return t(ctx.locale, "escalate_not_found", tweet_id=req.tweet_id)
-    ticket = ingest.make_ticket(ctx, mention, now)
-    account_id, username = ctx.account()
+    ticket = ingest.make_ticket(ctx, mention, now)  # its account: the one the tweet mentions, else the first
+    account_id, username = ctx.account(ticket.account)
     department = req.department or ticket.department
     dept = ctx.routing.department_or_none(department)
     fast = (req.fast or ticket.fast_track) and ctx.routing.fast_track is not None
@@ -162,7 +163,7 @@ def run(ctx: Context, req: Request, user: str, now: datetime) -> str:
         return t(ctx.locale, "escalate_done_later", department=escape_slack(name))
     try:
         if ctx.store.once(f"escalate-note:{req.tweet_id}", ttl=86400):
-            note = f"\n>{escape_slack(req.note)}" if req.note else ""
+            note = "\n" + slack_blocks.quote(escape_slack(req.note)) if req.note else ""
             ctx.slack.post(posted.channel, t(ctx.locale, "escalate_thread_note", user=user, note=note),
                            thread_ts=posted.message_ts)
         link = ctx.slack.permalink(posted.channel, posted.message_ts)

@@ -1,7 +1,8 @@
 """Figures a person asks for inside Slack: `/sla [department] [today|week]` and the App Home tab.
 
-Both read the report's own figures (bot.flows.report.summarize), so Slack, the CLI report and the daily
-summary never disagree. The App Home lists open tickets whose clock started in the last OPEN_LOOKBACK.
+Both read the report's own Figures (bot.flows.report.load), so Slack, the CLI report and the daily summary
+never disagree; the Slack shapes are built in bot/adapters/slack_blocks. The App Home lists open tickets
+whose clock started in the last OPEN_LOOKBACK.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.adapters import slack_blocks
 from bot.adapters.jobqueue import SLA_SUMMARY
 from bot.adapters.slack import STATE_ICONS, SlackError, local_time
-from bot.adapters.slack_syntax import tweet_url
+from bot.adapters.slack_syntax import mention, tweet_url
 from bot.context import Context
-from bot.domain.text import escape_slack, format_duration, truncate_for_slack
+from bot.domain.durations import format_duration
+from bot.domain.figures import TRIAGE, DepartmentFigures, Figures, Window
+from bot.domain.text import escape_slack, truncate_for_slack
 from bot.domain.tickets import Ticket
-from bot.flows import xusage
-from bot.flows.report import TRIAGE, Window, day_window, summarize
+from bot.flows import report, xusage
+from bot.flows.report import day_window
 from bot.messages import t
 
 log = logging.getLogger(__name__)
@@ -63,8 +67,8 @@ def sla_accept(ctx: Context, command: dict[str, Any]) -> dict[str, Any] | None:
         word = str(exc)
         text = t(ctx.locale, "sla_usage") if word == "sla_usage" else \
             t(ctx.locale, "unknown_department", name=escape_slack(word),
-              known=", ".join(f"`{k}`" for k in [*known, TRIAGE])) + "\n" + t(ctx.locale, "sla_usage")
-        return {"response_type": "ephemeral", "text": text}
+              known=slack_blocks.code_list([*known, TRIAGE])) + "\n" + t(ctx.locale, "sla_usage")
+        return slack_blocks.ephemeral(text)
     ctx.queue.enqueue(SLA_SUMMARY, req.department, req.period, command.get("user_id", ""),
                       ctx.queue.seal(command.get("response_url", "")))
     return None
@@ -77,33 +81,51 @@ def window_for(period: str, now: datetime, ctx: Context) -> Window:
     return Window(since, until)
 
 
-def _figures(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
-    ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
-    return summarize(ctx.store.tickets(ids), ctx.routing, window, now)
+def _figures(ctx: Context, window: Window, now: datetime, replies: report.Replies | None = None) -> Figures:
+    """The report's figures of the tickets still in Redis (no per-day aggregates: a day or a week is recent)."""
+    return report.load(ctx, window, now, replies, aggregate=False)
 
 
-def _dur(ctx: Context, seconds: float | None) -> str:
-    return "-" if seconds is None else format_duration(seconds, ctx.locale)
+def _line(ctx: Context, d: DepartmentFigures, name: str) -> str:
+    met = "-" if d.sla_met_pct is None else f"{d.sla_met_pct:.1f}%"
+    return t(ctx.locale, "sla_line", name=escape_slack(name), id=d.id, received=d.received, answered=d.answered,
+             open=d.open, closed=d.closed, breached=d.breached,
+             p50=format_duration(d.first_response_p50_s, ctx.locale),
+             p90=format_duration(d.first_response_p90_s, ctx.locale), met=met)
 
 
-def figure_lines(ctx: Context, data: dict[str, Any], department: str | None = None) -> list[str]:
-    lines = []
-    for d in data["departments"]:
-        if department and d["id"] != department:
-            continue
-        met = "-" if d["sla_met_pct"] is None else f"{d['sla_met_pct']:.1f}%"
-        lines.append(t(ctx.locale, "sla_line", name=escape_slack(ctx.department_name(d["id"])), id=d["id"],
-                       received=d["received"], answered=d["answered"], open=d["open"], closed=d["closed"],
-                       breached=d["breached"], p50=_dur(ctx, d["first_response_p50_s"]),
-                       p90=_dur(ctx, d["first_response_p90_s"]), met=met))
+def figure_lines(ctx: Context, figures: Figures, department: str | None = None) -> list[str]:
+    """A line per department (or the one asked for); with several accounts, a line per account and the total."""
+    lines = [_line(ctx, d, ctx.department_name(d.id)) for d in figures.departments
+             if not department or d.id == department]
+    if figures.by_account and not department:
+        total = DepartmentFigures("total", **{k: getattr(figures.totals, k) for k in (
+            "received", "answered", "open", "closed", "breached", "first_response_p50_s", "first_response_p90_s",
+            "sla_met_pct")})
+        lines += [_line(ctx, a, t(ctx.locale, "figures_account", id=a.id)) for a in figures.accounts]
+        lines.append(_line(ctx, total, t(ctx.locale, "summary_all")))
     return lines
 
 
-def sla_text(ctx: Context, department: str | None, period: str, now: datetime) -> str:
-    """The /sla answer: one line per department (or the one asked for), for today or the last 7 days."""
+def reply_lines(ctx: Context, figures: Figures, department: str | None = None) -> list[str]:
+    """The saved replies used, most first, per department ("" = the shared ones): none when none were used."""
+    tables = [s for s in figures.saved_replies if not department or s.department in (department, "")]
+    if not tables:
+        return []
+    shared = t(ctx.locale, "figures_replies_shared")
+    return [t(ctx.locale, "figures_replies_title")] + [
+        t(ctx.locale, "figures_replies_line", department=escape_slack(
+            ctx.department_name(s.department) if s.department else shared),
+          used=" · ".join(f"{escape_slack(u.name)} ({u.count})" for u in s.used)) for s in tables]
+
+
+def sla_text(ctx: Context, department: str | None, period: str, now: datetime,
+             replies: report.Replies | None = None) -> str:
+    """The /sla answer: one line per department (or the one asked for), for today or the last 7 days, and the
+    saved replies used when any were (`replies` as report.load takes them)."""
     window = window_for(period, now, ctx)
     tz = ctx.routing.timezone
-    data = _figures(ctx, window, now)
+    data = _figures(ctx, window, now, replies)
     at = now.astimezone(tz).strftime("%H:%M")
     if period == "week":
         title = t(ctx.locale, "sla_title_week", since=window.since.date().isoformat(),
@@ -113,7 +135,7 @@ def sla_text(ctx: Context, department: str | None, period: str, now: datetime) -
     lines = figure_lines(ctx, data, department)
     if department == TRIAGE and not lines:  # triage shows only when it had tickets
         lines = [t(ctx.locale, "summary_empty")]
-    return "\n".join([title, *lines])
+    return "\n".join([title, *lines, *reply_lines(ctx, data, department)])
 
 
 # -- App Home ----------------------------------------------------------------------------------------------
@@ -126,7 +148,7 @@ def _ticket_line(ctx: Context, ticket: Ticket, now: datetime) -> str:
     late = t(ctx.locale, "home_late", late=format_duration(ticket.late_by(now), ctx.locale)) \
         if now > ticket.due_at else ""
     text = truncate_for_slack(escape_slack(" ".join(ticket.text.split())), 80)
-    claimed = f" · <@{ticket.claimed_by}>" if ticket.claimed_by else ""
+    claimed = f" · {mention(ticket.claimed_by)}" if ticket.claimed_by else ""
     return t(ctx.locale, "home_ticket", icon=STATE_ICONS.get(ticket.state.value, ""),
              username=escape_slack(ticket.author.username), link=link, text=text,
              due=local_time(ticket.due_at, ctx.routing.timezone), late=late) + claimed
@@ -137,39 +159,23 @@ def home_view(ctx: Context, now: datetime) -> dict[str, Any]:
     local = now.astimezone(ctx.routing.timezone)
     today = _figures(ctx, Window(*day_window(now, ctx.routing.timezone)), now)
     title = t(ctx.locale, "home_today", date=local.date().isoformat(), time=local.strftime("%H:%M"))
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": t(ctx.locale, "home_title")}},
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": "\n".join([f"*{title}*", *figure_lines(ctx, today)])}},
-        {"type": "divider"},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{t(ctx.locale, 'home_open')}*"}},
-    ]
     since, until = now - OPEN_LOOKBACK, now + timedelta(days=1)
     ids = ctx.store.ticket_ids_between(since.timestamp(), until.timestamp())
     waiting = sorted((x for x in ctx.store.tickets(ids) if x.is_open and x.message_ts),
                      key=lambda x: x.due_at)
-    if not waiting:
-        none = t(ctx.locale, "home_none")
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": none}]})
-    order = [d.id for d in ctx.routing.departments] + [TRIAGE]
+    groups: list[tuple[str, int, list[str]]] = []
     shown = 0
-    for dept_id in order:
+    for dept_id in [d.id for d in ctx.routing.departments] + [TRIAGE]:
         mine = [x for x in waiting if (x.department or TRIAGE) == dept_id]
         if not mine:
             continue
         room = max(0, HOME_TICKETS - shown)
         lines = [_ticket_line(ctx, x, now) for x in mine[:room]]
         shown += len(lines)
-        if len(mine) > len(lines):
-            lines.append(t(ctx.locale, "home_more", n=len(mine) - len(lines)))
-        header = f"*{escape_slack(ctx.department_name(dept_id))}* ({len(mine)})"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": truncate_for_slack("\n".join([header, *lines]))}})
-    x_lines = xusage.lines(ctx, now)
-    if x_lines:
-        blocks = blocks[:98] + [{"type": "divider"},
-                                {"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(x_lines)}]}]
-    return {"type": "home", "blocks": blocks[:100]}
+        groups.append((escape_slack(ctx.department_name(dept_id)), len(mine), lines))
+    return slack_blocks.home_view(t(ctx.locale, "home_title"), [title, *figure_lines(ctx, today)],
+                                  t(ctx.locale, "home_open"), groups, t(ctx.locale, "home_none"),
+                                  lambda n: t(ctx.locale, "home_more", n=n), xusage.lines(ctx, now))
 
 
 def publish_home(ctx: Context, user: str, now: datetime) -> None:

@@ -16,6 +16,7 @@ from bot.context import Context
 from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Mention, State, Ticket, transition
 from bot.domain.xlimits import next_poll_at
+from bot.errors import SettingsError
 from bot.flows import storm, timers, xusage
 from bot.flows.ticket_message import render, show
 from bot.messages import t
@@ -28,18 +29,48 @@ POST_LEASE_S = 30  # longer than one post takes (a 429 is never waited out under
 UNPOSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
 
 
-def make_ticket(ctx: Context, m: Mention, now: datetime) -> Ticket:
-    route = ctx.routing.route(m.text)
+def make_ticket(ctx: Context, m: Mention, now: datetime, account: str | None = None) -> Ticket:
+    """The ticket of a mention; `account` (an id) is the account whose poll found it (None: the first)."""
+    acc = choose_account(ctx, m, account)
+    route = ctx.routing.route(m.text, acc)
     due = ctx.clock.due_at(route.policy, m.created_at)
     return Ticket(
         tweet_id=m.id, text=m.text, author=m.author, created_at=m.created_at, opened_at=m.created_at,
         policy=route.policy.name, due_at=due, first_due_at=due,
         department=route.department.id if route.department else None, fast_track=route.fast_track,
         keywords=route.keywords, conversation_id=m.conversation_id or m.id, clock_start=m.created_at,
+        account=ctx.routing.account_key(acc) or None,
     )
 
 
-def store_mentions(ctx: Context, mentions: list[Mention], now: datetime) -> tuple[int, int]:
+def choose_account(ctx: Context, m: Mention, polled: str | None = None) -> str | None:
+    """Which of our accounts a tweet is for. One tweet is one ticket, whichever account's poll finds it first:
+    of the accounts it @mentions (in its order), the first whose departments take the route, else the first
+    mentioned; one it does not mention (an /escalate), the polling account, else the first one."""
+    if not ctx.routing.multi_account:
+        return polled
+    ours = {}
+    for acc in ctx.routing.accounts:
+        try:
+            user_id, username = ctx.account(acc.id)
+        except (SettingsError, XError, XUnavailable):  # not resolvable now: what routing.yaml says of it still counts
+            log.warning("account %s could not be resolved; matching it by its routing.yaml name only", acc.id)
+            user_id, username = acc.user_id or "", acc.username or ""
+        for key in (user_id, username.lower(), acc.user_id or "", (acc.username or "").lower()):
+            if key:
+                ours[key] = acc
+    mentioned = list(dict.fromkeys(ours[k] for k in m.mentioned if k in ours))
+    if not mentioned:
+        return polled
+    department = ctx.routing.route(m.text).department
+    for acc in mentioned:
+        if department is not None and (acc.departments is None or department.id in acc.departments):
+            return acc.id
+    return mentioned[0].id
+
+
+def store_mentions(ctx: Context, mentions: list[Mention], now: datetime, account: str | None = None
+                   ) -> tuple[int, int]:
     """Store one page: new tickets and follow-ups, each queued for Slack. Returns (tickets, follow-ups)."""
     known = ctx.store.tickets_for_conversations(
         [i for m in mentions for i in (m.in_reply_to, m.conversation_id) if i])
@@ -49,91 +80,103 @@ def store_mentions(ctx: Context, mentions: list[Mention], now: datetime) -> tupl
         if parent and parent != m.id:
             followups.append((m, parent))
         else:
-            fresh.append(make_ticket(ctx, m, now))
+            fresh.append(make_ticket(ctx, m, now, account))
     created = ctx.store.create_tickets(fresh, now.timestamp())
     storm.detect(ctx, [x for x, new in zip(fresh, created, strict=True) if new], now)
     added = ctx.store.add_followups(followups, now.timestamp())
     return sum(created), sum(added)
 
 
-def poll(ctx: Context, now: datetime) -> int:
-    """Read every new mention page and store it; the cursor moves only once all pages are stored."""
-    if now.timestamp() < ctx.store.poll_paused_until():
+def poll(ctx: Context, now: datetime, account: str | None = None) -> int:
+    """Read every account's new mention pages (or one account's) and store them; returns how many were new."""
+    if account is None and ctx.routing.multi_account:
+        return sum(poll(ctx, now, acc.id) for acc in ctx.routing.accounts)
+    key = ctx.routing.account_key(account)
+    if now.timestamp() < ctx.store.poll_paused_until(key):
         return 0
-    if not ctx.store.lease("poll", POLL_LEASE_S):
+    if not ctx.store.lease(f"poll:{key}" if key else "poll", POLL_LEASE_S):
         log.info("another poll is running; skipping this one")
         return 0
     try:
-        count = _read_mentions(ctx, now)
+        count = _read_mentions(ctx, now, account)
     except XUsageCapped as exc:
         # The month's reads are used up: nothing to gain before credits or the next cycle. Tried again every
         # 15 minutes; triage hears it once, and again once it lifts.
-        ctx.store.pause_polling(now.timestamp() + xusage.CAP_RETRY_S)
+        ctx.store.pause_polling(now.timestamp() + xusage.CAP_RETRY_S, key)
         ctx.store.count("failures", "x_usage_capped")
         log.warning("X usage cap reached; polling paused for %d s: %s", xusage.CAP_RETRY_S, exc)
         xusage.capped(ctx, str(exc))
         return 0
     except XUnavailable as exc:
-        _back_off(ctx, now, exc)
+        _back_off(ctx, now, exc, account=account)
         return 0
-    except XError as exc:
-        # 401/403: bad credentials, a suspended app or an exhausted access tier. Hammering won't fix it.
-        _back_off(ctx, now, exc, minimum=900)
+    except (XError, SettingsError) as exc:
+        # 401/403: bad credentials, a suspended app or an exhausted access tier; or a further account's
+        # credentials are not set (cron refuses to start so, but a worker may run without them). Hammering won't
+        # fix it; the other accounts poll on.
+        _back_off(ctx, now, exc, minimum=900, account=account)
         return 0
     finally:
-        ctx.store.release("poll")
-    ctx.store.poll_ok()
+        ctx.store.release(f"poll:{key}" if key else "poll")
+    ctx.store.poll_ok(key)
     xusage.lifted(ctx)
     return count
 
 
 def poll_if_due(ctx: Context, now: datetime) -> bool:
-    """Adaptive polling (X_POLL_SECONDS unset), called every cron tick: poll when the schedule says it is time,
-    then set the next time from the mentions window X just reported, keeping a third of it for other reads.
-    Returns whether it polled (the caller then flushes the outbox)."""
-    if not ctx.store.take_poll_turn(now.timestamp()):
-        return False
-    try:
-        poll(ctx, now)
-    finally:
-        at = next_poll_at(ctx.x.window("mentions"), now.timestamp())
-        ctx.store.set_next_poll(max(at, ctx.store.poll_paused_until()))
-    return True
+    """Adaptive polling (X_POLL_SECONDS unset), called every cron tick: poll each account when its schedule says
+    it is time, then set its next time from the mentions window X just reported, keeping a third of it for other
+    reads. Returns whether any account polled (the caller then flushes the outbox)."""
+    polled = False
+    for acc in ctx.routing.accounts:
+        key = ctx.routing.account_key(acc.id)
+        if not ctx.store.take_poll_turn(now.timestamp(), account=key):
+            continue
+        polled = True
+        try:
+            poll(ctx, now, acc.id)
+        finally:
+            at = next_poll_at(ctx.x_for(acc.id).window("mentions"), now.timestamp())
+            ctx.store.set_next_poll(max(at, ctx.store.poll_paused_until(key)), key)
+    return polled
 
 
-def _read_mentions(ctx: Context, now: datetime) -> int:
-    user_id, _ = ctx.account()
-    since = ctx.store.since_id()
+def _read_mentions(ctx: Context, now: datetime, account: str | None = None) -> int:
+    key = ctx.routing.account_key(account)
+    user_id, _ = ctx.account(account)
+    since = ctx.store.since_id(key)
     newest: str | None = None
     count = 0
-    for page in ctx.x.mention_pages(user_id, since):
+    for page in ctx.x_for(account).mention_pages(user_id, since):
         newest = newest or page.newest_id
         recent = [m for m in page.mentions if since or now - m.created_at <= BACKFILL]
-        tickets, followups = store_mentions(ctx, recent, now)
+        tickets, followups = store_mentions(ctx, recent, now, account)
         count += tickets + followups
         if len(recent) < len(page.mentions):
             break  # first run: older mentions are history, not work
     if newest:
-        ctx.store.set_since_id(newest)
+        ctx.store.set_since_id(newest, key)
     if count:
-        log.info("stored %d new mention(s)", count)
+        log.info("stored %d new mention(s)%s", count, f" for account {key}" if key else "")
     return count
 
 
-def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0) -> None:
+def _back_off(ctx: Context, now: datetime, exc: Exception, minimum: float = 0, account: str | None = None) -> None:
     """Pause polling: until X's rate-limit reset, else 15 s doubling to 15 min. Triage hears it once."""
-    failures = ctx.store.poll_failures()
+    key = ctx.routing.account_key(account)
+    failures = ctx.store.poll_failures(key)
     reset = getattr(exc, "reset_at", None)
     delay = max(minimum, (reset - now.timestamp() + 1) if reset else min(15 * 2 ** failures, 900))
     until = now.timestamp() + delay
-    ctx.store.pause_polling(until)
+    ctx.store.pause_polling(until, key)
     ctx.store.count("failures", f"x_poll_{type(exc).__name__}")
-    log.warning("polling X paused for %.0f s: %s", delay, exc)
-    if ctx.store.once(f"poll-paused:{type(exc).__name__}", ttl=3600):
+    log.warning("polling X paused for %.0f s%s: %s", delay, f" (account {key})" if key else "", exc)
+    if ctx.store.once(f"poll-paused:{type(exc).__name__}" + (f":{key}" if key else ""), ttl=3600):
         when = datetime.fromtimestamp(until, ctx.routing.timezone).strftime("%H:%M:%S")
+        detail = (f"{key}: " if key else "") + str(exc)  # which account, once there are several
         try:
-            ctx.slack.post(ctx.routing.triage_channel, t(ctx.locale, "poll_paused", until=when,
-                                                           detail=escape_slack(str(exc))))
+            ctx.slack.post(ctx.routing.channel_for(None, account), t(ctx.locale, "poll_paused", until=when,
+                                                                      detail=escape_slack(detail)))
         except SlackError as slack_exc:
             log.error("could not tell triage that polling is paused: %s", slack_exc)
 
@@ -281,7 +324,7 @@ def _flush_storm(ctx: Context, storm_id: str, ids: list[str], now: datetime) -> 
 
 def _channel(ctx: Context, ticket: Ticket) -> str:
     dept = ctx.routing.department_or_none(ticket.department)
-    return ctx.routing.channel_for(dept)
+    return ctx.routing.channel_for(dept, ticket.account)
 
 
 def post_ticket(ctx: Context, tweet_id: str, now: datetime, ticket: Ticket | None, attempt: int) -> int:

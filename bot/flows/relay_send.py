@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.adapters.jobqueue import current_worker_name
+from bot.adapters.slack import saved_done_blocks
 from bot.adapters.slack_syntax import mention, tweet_url
 from bot.adapters.store.relays import CLAIM_TTL_S
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
@@ -37,8 +38,19 @@ LOST_TIMER_S = 30  # a pending relay this far past its send time lost its timer 
 RENEW_S = CLAIM_TTL_S / 3  # how often a sending worker renews its claim while X answers
 
 
-def tweet_link(ctx: Context, tweet_id: str) -> str:
-    return tweet_url(ctx.account()[1], tweet_id) if tweet_id else ""
+def tweet_link(ctx: Context, tweet_id: str, account: str | None = None) -> str:
+    """The link to a tweet the bot posted, under the account it posted from (a ticket's `account`)."""
+    return tweet_url(ctx.account(account)[1], tweet_id) if tweet_id else ""
+
+
+def sent_link(ctx: Context, relay: Relay) -> str:
+    """The link to a relay's tweet, under its ticket's account."""
+    return tweet_link(ctx, relay.tweet_id, _account_of(ctx, relay))
+
+
+def _account_of(ctx: Context, relay: Relay) -> str | None:
+    ticket = ctx.store.ticket(relay.ticket)
+    return ticket.account if ticket else None
 
 
 @contextmanager
@@ -64,13 +76,14 @@ def _holding(ctx: Context, key: str, worker: str) -> Iterator[None]:
         thread.join(1)
 
 
-def find_on_x(ctx: Context, relay: Relay, quiet: bool = False) -> str | None:
+def find_on_x(ctx: Context, relay: Relay, quiet: bool = False, account: str | None = None) -> str | None:
     """Our own reply to the ticket's tweet with this relay's text, when X shows one.
 
     X failing to answer raises XUnavailable (the caller retries: not knowing is not "not there"), unless quiet."""
     try:
-        user_id, _ = ctx.account()
-        return ctx.x.own_reply(user_id, relay.ticket, relay.out_text or relay.text)
+        account = account or _account_of(ctx, relay)
+        user_id, _ = ctx.account(account)
+        return ctx.x_for(account).own_reply(user_id, relay.ticket, relay.out_text or relay.text)
     except XUnavailable as exc:
         if not quiet:
             raise
@@ -117,7 +130,7 @@ def _hold_for_budget(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) 
     when it will go; nothing is dropped."""
     behind = ctx.store.held_before(ticket.tweet_id, relay.ts, now.timestamp())
     free_at = behind + 0.5 if behind else \
-        ctx.store.take_post(ctx.account()[0], _windows(ctx), now.timestamp(), _budget_token(relay))
+        ctx.store.take_post(ctx.account(ticket.account)[0], _windows(ctx), now.timestamp(), _budget_token(relay))
     if not free_at:
         ctx.store.unhold_reply(ticket.tweet_id, relay.ts)
         return None
@@ -130,20 +143,21 @@ def _hold_for_budget(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) 
     return "held"
 
 
-def _give_back(ctx: Context, relay: Relay) -> None:
-    """X did not take the post: its slot in the budget is free again."""
-    ctx.store.give_back_post(ctx.account()[0], _windows(ctx), _budget_token(relay))
+def _give_back(ctx: Context, relay: Relay, account: str | None = None) -> None:
+    """X did not take the post: its slot in the account's budget is free again."""
+    ctx.store.give_back_post(ctx.account(account)[0], _windows(ctx), _budget_token(relay))
 
 
 def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
     thread_ts = ticket.message_ts or ""
     text = relay.out_text or relay.text
+    x = ctx.x_for(ticket.account)  # X allows a reply only from the account the customer summoned
     try:
         try:
-            return record_sent(ctx, relay, ctx.x.reply(text, in_reply_to=ticket.tweet_id), text, now)
+            return record_sent(ctx, relay, x.reply(text, in_reply_to=ticket.tweet_id), text, now)
         except DuplicateContent:
             if relay.maybe_sent:
-                found = find_on_x(ctx, relay)  # this relay's earlier attempt reached X: sent, with its link
+                found = find_on_x(ctx, relay, account=ticket.account)  # an earlier attempt reached X: sent
                 if found:
                     return record_sent(ctx, relay, found, text, now, found=True)
             if text != relay.text:
@@ -155,21 +169,21 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
             ctx.store.change_relay(relay.channel, relay.ts, {RelayState.SENDING.value},
                                    lambda r: {"out_text": distinct})
             relay = replace(relay, out_text=distinct)
-            return record_sent(ctx, relay, ctx.x.reply(distinct, in_reply_to=ticket.tweet_id), distinct, now)
+            return record_sent(ctx, relay, x.reply(distinct, in_reply_to=ticket.tweet_id), distinct, now)
     except DuplicateContent:
         ctx.store.count("failures", "x_reply_duplicate")
-        _give_back(ctx, relay)
+        _give_back(ctx, relay, ticket.account)
         return _fail(ctx, relay, "duplicate content", t(ctx.locale, "x_duplicate_failed"), thread_ts, now)
     except XRateLimited as exc:
         wait = max(1.0, (exc.reset_at or now.timestamp() + 60) - now.timestamp() + 1)
         log.warning("X rate limit: reply %s waits %.0f s for the reset", relay.key, wait)
         ctx.store.count("failures", "x_reply_rate_limited")
-        _give_back(ctx, relay)
+        _give_back(ctx, relay, ticket.account)
         return _retry_later(ctx, relay, wait, now, maybe_sent=False)
     except XUnavailable as exc:
         ctx.store.count("failures", "x_reply_unavailable")
         if relay.attempts > len(BACKOFF_S):
-            found = find_on_x(ctx, relay, quiet=True)
+            found = find_on_x(ctx, relay, quiet=True, account=ticket.account)
             if found:
                 return record_sent(ctx, relay, found, text, now, found=True)
             return _fail(ctx, relay, str(exc), t(ctx.locale, "x_failed", detail=escape_slack(str(exc))),
@@ -178,7 +192,7 @@ def _attempt(ctx: Context, relay: Relay, ticket: Ticket, now: datetime) -> str:
         return _retry_later(ctx, relay, BACKOFF_S[relay.attempts - 1], now, maybe_sent=True)
     except XError as exc:
         ctx.store.count("failures", "x_reply_refused")
-        _give_back(ctx, relay)
+        _give_back(ctx, relay, ticket.account)
         _fail(ctx, relay, str(exc), "", thread_ts, now)
         _report_refusal(ctx, relay, ticket, thread_ts, str(exc))
         return "failed"
@@ -213,22 +227,28 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     ctx.store.count("events", "replies_sent")
     ctx.store.observe("relay_latency_seconds", max(0.0, now.timestamp() - float(relay.ts)), RELAY_BUCKETS)
     ticket = ctx.store.ticket(relay.ticket)
+    if relay.saved:  # X took it: one use of this saved reply, on the day (routing timezone) it went out
+        day = now.astimezone(ctx.routing.timezone).date()
+        ctx.store.count_saved_reply(day, (ticket.department if ticket else None) or "", relay.saved)
     if ticket is not None:
         show(ctx, ticket)
         timers.on_answered(ctx, ticket, now)
-    url = tweet_link(ctx, tweet_id)
+    url = tweet_link(ctx, tweet_id, ticket.account if ticket else None)
     if deleted:
         note = t(ctx.locale, "delete_after_send", url=url)
     elif text != relay.text:
         note = t(ctx.locale, "sent_as", url=url, text=escape_slack(text).replace("\n", "\n>"))
     elif found:
         note = t(ctx.locale, "sent_found", url=url)
+    elif relay.saved:  # the thread shows `;name` or a pick: the note says what went out
+        note = t(ctx.locale, "saved_sent", url=url, name=relay.saved, text=escape_slack(text).replace("\n", "\n>"))
     else:
         note = t(ctx.locale, "sent", url=url)
     if ctx.store.once(f"sent-note:{relay.key}", ttl=86400):
         thread_ts = (ticket.message_ts if ticket else None) or ""
         if done.notice_ts:
-            ctx.slack.update(relay.channel, done.notice_ts, note)  # the pending notice becomes the ✅ note
+            ctx.slack.update(relay.channel, done.notice_ts, note,  # the pending notice becomes the ✅ note
+                             saved_done_blocks(note) if relay.saved else None)
         else:
             ctx.slack.post(relay.channel, note, thread_ts=thread_ts)
     log.info("relayed reply %s to X as %s", relay.key, tweet_id)

@@ -1,35 +1,24 @@
-"""The SLA summary for a window: figures per department and per ticket (pure), and loading them."""
+"""The SLA report of a window: loading its Figures (bot.domain.figures computes them), and its windows."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.figures import DayFigures, percentile_of
+from bot.domain.figures import TRIAGE, DayFigures, Figures, Window, compute
 from bot.domain.tickets import Ticket
 from bot.routing import Routing
 
 if TYPE_CHECKING:
     from bot.context import Context
 
+__all__ = ["TRIAGE", "Window", "aggregated_days", "comparison_windows", "day_window", "first_response_sla", "load",
+           "summarize"]
+
 Aggregates = Mapping[date, Mapping[str, DayFigures]]  # day -> department -> its figures
-
-TRIAGE = "triage"
-
-
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default), so p50 of [1, 2] is 1.5."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo), 1)
+Replies = Mapping[str, Mapping[str, int]]  # department id ("triage" for triage tickets) -> saved reply -> times used
 
 
 def day_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -38,82 +27,21 @@ def day_window(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=tz)
 
 
-def breached(t: Ticket, now: datetime) -> bool:
-    """Breached when the first answer came late, or none came and the deadline has passed."""
-    if t.breached:
-        return True
-    if t.first_response_at is not None:
-        return t.first_response_at > t.first_deadline
-    return t.is_open and now > t.first_deadline
-
-
-def report_state(t: Ticket) -> str:
-    if t.first_response_at is not None and not t.is_open:
-        return "answered"
-    return "closed" if t.state.value == "closed" else "open"
-
-
-@dataclass(frozen=True)
-class Window:
-    since: datetime
-    until: datetime
-
-
-def figures_of(tickets: Sequence[Ticket], now: datetime) -> DayFigures:
-    """The counts summarize() shows for these tickets, in the form kept after they leave Redis."""
-    figures = DayFigures()
-    for t in tickets:
-        figures.count(answered_in=t.first_response_s, is_open=t.is_open, breached=breached(t, now),
-                      closed=t.state.value == "closed" and t.first_response_at is None)
-    return figures
+def first_response_sla(routing: Routing, dept_id: str) -> timedelta | None:
+    """The first-response time a department's report row is held to; None for a department since removed."""
+    if dept_id == TRIAGE:
+        return routing.policy(routing.triage_policy).first_response
+    found = {d.id: d for d in routing.departments}.get(dept_id)
+    return routing.policy(found.sla).first_response if found else None
 
 
 def summarize(tickets: Sequence[Ticket], routing: Routing, window: Window, now: datetime,
-              aggregated: Aggregates | None = None) -> dict[str, Any]:
-    """The report. `aggregated`: day figures of tickets past the retention, added to their departments."""
-    tz = routing.timezone
-    dept_ids = [d.id for d in routing.departments] + [TRIAGE]
-    by_dept: dict[str, list[Ticket]] = {d: [] for d in dept_ids}
-    for t in tickets:
-        by_dept.setdefault(t.department or TRIAGE, []).append(t)
-    folded: dict[str, DayFigures] = {}
-    for per_dept in (aggregated or {}).values():
-        for dept, day in per_dept.items():
-            folded.setdefault(dept, DayFigures()).add(day)
-            by_dept.setdefault(dept, [])
-    departments = []
-    for dept, items in by_dept.items():
-        if dept == TRIAGE and not items and dept not in folded:
-            continue
-        mine = figures_of(items, now).add(folded.get(dept, DayFigures()))
-        firsts = [t.first_response_s for t in items if t.first_response_s is not None]
-        old = folded.get(dept, DayFigures()).first_response
-        departments.append({
-            "id": dept, "received": mine.received, "answered": mine.answered, "open": mine.open,
-            "closed": mine.closed, "breached": mine.breached,
-            "first_response_p50_s": percentile_of(firsts, old, 50) if old else percentile(firsts, 50),
-            "first_response_p90_s": percentile_of(firsts, old, 90) if old else percentile(firsts, 90),
-            "sla_met_pct": round(100 * mine.met / mine.decided, 1) if mine.decided else None,
-        })
-    rows = [{
-        "tweet_id": t.tweet_id, "department": t.department or TRIAGE, "sla": t.policy,
-        "state": report_state(t), "created_at": t.clock_origin.astimezone(tz).isoformat(),
-        "due_at": t.first_deadline.astimezone(tz).isoformat(),
-        "first_response_s": t.first_response_s, "breached": breached(t, now), "fast_track": t.fast_track,
-        "author": t.author.username, "keywords": list(t.keywords),
-    } for t in sorted(tickets, key=lambda t: (t.clock_origin, t.tweet_id))]
-    data = {"window": {"since": window.since.astimezone(tz).isoformat(),
-                       "until": window.until.astimezone(tz).isoformat()},
-            "as_of": now.astimezone(tz).isoformat(timespec="seconds"),
-            "departments": departments, "tickets": rows}
-    if aggregated:
-        days = sorted(aggregated)
-        data["retention"] = {
-            "days": routing.retention.days, "aggregated_days": [days[0].isoformat(), days[-1].isoformat()],
-            "note": f"tickets older than the {routing.retention.days}-day retention have left Redis: for "
-                    f"{days[0].isoformat()}..{days[-1].isoformat()} the department figures come from per-day "
-                    "aggregates (first-response percentiles to within about 11%) and those tickets are not listed"}
-    return data
+              aggregated: Aggregates | None = None, replies: Replies | None = None) -> Figures:
+    """The report of these tickets under this routing. `aggregated`: day figures of tickets past the
+    retention, added to their departments; `replies`: saved replies used in the window."""
+    return compute(tickets, departments=[d.id for d in routing.departments], tz=routing.timezone, window=window,
+                   now=now, aggregated=aggregated, retention_days=routing.retention.days, replies=replies,
+                   first_account=routing.accounts[0].id)
 
 
 def aggregated_days(window: Window, tz: ZoneInfo, purged_before: float) -> list[date]:
@@ -130,50 +58,29 @@ def aggregated_days(window: Window, tz: ZoneInfo, purged_before: float) -> list[
         day += timedelta(days=1)
 
 
-def load(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
-    """summarize() for a window: its tickets still in Redis, and the day figures of those past the retention."""
+def local_days(window: Window, now: datetime, tz: ZoneInfo) -> list[date]:
+    """The local dates a window touches, up to `now` (per-day counters are kept by local date)."""
+    first = window.since.astimezone(tz).date()
+    last = (min(window.until, max(now, window.since)) - timedelta(microseconds=1)).astimezone(tz).date()
+    return [first + timedelta(days=i) for i in range(max(0, (last - first).days) + 1)]
+
+
+def saved_replies_used(ctx: Context, window: Window, now: datetime) -> Replies:
+    """Saved replies X took in the window's days, by the department of their ticket (triage as "triage")."""
+    counts = ctx.store.saved_reply_counts(local_days(window, now, ctx.routing.timezone))
+    return {department or TRIAGE: names for department, names in counts.items()}
+
+
+def load(ctx: Context, window: Window, now: datetime, replies: Replies | None = None,
+         aggregate: bool = True) -> Figures:
+    """The one loader of report figures: the window's tickets still in Redis and, with `aggregate`, the day
+    figures of those past the retention; the saved replies used on the window's days unless `replies` is given."""
+    if replies is None:
+        replies = saved_replies_used(ctx, window, now)
     ids = ctx.store.ticket_ids_between(window.since.timestamp(), window.until.timestamp())
-    days = aggregated_days(window, ctx.routing.timezone, ctx.store.purged_before())
-    return summarize(ctx.store.tickets(ids), ctx.routing, window, now, ctx.store.day_figures(days) if days else None)
-
-
-# Figures the daily summary adds on top of summarize(); each takes summarize()'s output, so they work on
-# JSON read back from `report --format json` too.
-
-def _decided(row: dict[str, Any]) -> bool:
-    return row["first_response_s"] is not None or bool(row["breached"])
-
-
-def _met_pct(rows: Sequence[dict[str, Any]]) -> float | None:
-    """The share of decided tickets (answered, or past due) that met their SLA: summarize()'s sla_met_pct."""
-    decided = [r for r in rows if _decided(r)]
-    if not decided:
-        return None
-    return round(100 * sum(1 for r in decided if not r["breached"]) / len(decided), 1)
-
-
-def totals(data: dict[str, Any]) -> dict[str, Any]:
-    """All departments together, with the SLA met % over every ticket (not an average of averages)."""
-    depts = data["departments"]
-    return {key: sum(d[key] for d in depts) for key in ("received", "answered", "open", "breached")} | {
-        "sla_met_pct": _met_pct(data["tickets"])}
-
-
-def fast_track_figures(data: dict[str, Any]) -> dict[str, Any]:
-    """How the fast-tracked tickets fared: answered in time, late, still open, and the median answer."""
-    rows = [r for r in data["tickets"] if r.get("fast_track")]
-    firsts = [r["first_response_s"] for r in rows if r["first_response_s"] is not None]
-    return {"count": len(rows), "answered": len(firsts),
-            "on_time": sum(1 for r in rows if r["first_response_s"] is not None and not r["breached"]),
-            "breached": sum(1 for r in rows if r["breached"]),
-            "open": sum(1 for r in rows if r["state"] == "open"),
-            "first_response_p50_s": percentile(firsts, 50), "sla_met_pct": _met_pct(rows)}
-
-
-def top_keywords(data: dict[str, Any], n: int = 5) -> list[tuple[str, int]]:
-    """The matched keywords that came up in the most tickets, most first (ties: first seen first)."""
-    counts = Counter(k for r in data["tickets"] for k in dict.fromkeys(r.get("keywords") or ()))
-    return counts.most_common(n)
+    days = aggregated_days(window, ctx.routing.timezone, ctx.store.purged_before()) if aggregate else []
+    return summarize(ctx.store.tickets(ids), ctx.routing, window, now, ctx.store.day_figures(days) if days else None,
+                     replies)
 
 
 def _shift(moment: datetime, days: int, tz: ZoneInfo) -> datetime:

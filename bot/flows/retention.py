@@ -16,9 +16,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.figures import DayFigures
+from bot.domain.figures import TRIAGE, DayFigures, figures_of
 from bot.domain.tickets import Ticket
-from bot.flows.report import TRIAGE, figures_of
 
 if TYPE_CHECKING:
     from bot.context import Context

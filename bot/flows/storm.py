@@ -84,7 +84,7 @@ def topic(tickets: Sequence[Ticket]) -> str:
 
 def declare(ctx: Context, dept: str, about: str, now: datetime, by: str = "") -> str:
     """Start a storm for a department (or join the running one); returns its id."""
-    department = None if dept == "triage" else ctx.routing.department(dept)
+    department = ctx.routing.department_or_none(dept)
     channel = ctx.routing.channel_for(department)
     storm_id = f"{dept}-{int(now.timestamp())}"
     active = ctx.store.start_storm(storm_id, dept, channel, about, now.timestamp())

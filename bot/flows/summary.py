@@ -1,4 +1,5 @@
-"""The managers' summary: loading its figures, posting it with charts (and email), and the daily job.
+"""The managers' summary: posting it with charts (and email), and the daily job; its figures come from
+bot.flows.report.load.
 
 Rendering is in summary_render.
 
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import charts
-from bot.adapters import email
+from bot.adapters import email, slack_blocks
 from bot.adapters.slack import SlackError
+from bot.domain.figures import Figures
 from bot.errors import BotError, ConfigError
 from bot.flows import report, xusage
-from bot.flows.report import Window, comparison_windows, day_window
+from bot.flows.report import Replies, Window, comparison_windows, day_window
 from bot.flows.summary_render import CHARTS, Summary, build_summary, fmt_duration  # noqa: F401 - re-exported
 from bot.messages import t
 from bot.routing import Routing
@@ -43,17 +45,13 @@ class ChartUploadFailed(SummaryError):
     """The summary was posted but its charts could not be uploaded to its thread."""
 
 
-def load(ctx: Context, window: Window, now: datetime) -> dict[str, Any]:
-    """summarize() for a window: its tickets, and the day figures of those past the retention."""
-    return report.load(ctx, window, now)
-
-
-def chart_files(data: dict[str, Any], routing: Routing) -> dict[str, bytes]:
-    return {"first-response": charts.first_response_chart(data, routing),
+def chart_files(data: Figures, routing: Routing) -> dict[str, bytes]:
+    slas = {d.id: report.first_response_sla(routing, d.id) for d in data.departments}
+    return {"first-response": charts.first_response_chart(data, routing, slas),
             "volume-by-hour": charts.volume_by_hour_chart(data, routing.timezone, routing.locale)}
 
 
-def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None,
+def post_summary(ctx: Context, data: Figures, now: datetime | None = None,
                  guard: str | None = None) -> str | None:
     """Post the summary to the managers channel, its charts in the thread, and email it; the message's ts.
 
@@ -62,10 +60,9 @@ def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None
     """
     now = now or datetime.now(UTC)
     routing, tz = ctx.routing, ctx.routing.timezone
-    window = Window(*(datetime.fromisoformat(data["window"][k]) for k in ("since", "until")))
-    previous, last_week = comparison_windows(window, now, tz)
-    summary = build_summary(data, load(ctx, previous, previous.until),
-                            load(ctx, last_week, last_week.until) if last_week else None,
+    previous, last_week = comparison_windows(data.window, now, tz)
+    summary = build_summary(data, report.load(ctx, previous, previous.until),
+                            report.load(ctx, last_week, last_week.until) if last_week else None,
                             routing, routing.locale)
     images = chart_files(data, routing)
     errors: list[BotError] = []
@@ -73,7 +70,7 @@ def post_summary(ctx: Context, data: dict[str, Any], now: datetime | None = None
     blocks = list(summary.blocks)
     x_lines = xusage.lines(ctx, now)  # X reads against the cap, and the posting budget left
     if x_lines:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(x_lines)}]})
+        blocks.append(slack_blocks.context(x_lines))
     try:
         ts = ctx.slack.post(routing.managers_channel, summary.text, blocks)
     except BotError as exc:
@@ -110,7 +107,7 @@ def daily_report_due(now: datetime, daily_at: time, tz: ZoneInfo, last_sent_date
     return None if last_sent_date is not None and last_sent_date >= today else today
 
 
-def run_daily_report(ctx: Context, now: datetime) -> str | None:
+def run_daily_report(ctx: Context, now: datetime, replies: Replies | None = None) -> str | None:
     """Cron (every minute): post today's summary once, at report.daily_at; the ts, or None when not due/sent.
 
     A SET NX per local date makes overlapping ticks post once. If Slack took nothing, the guard is dropped so
@@ -124,7 +121,7 @@ def run_daily_report(ctx: Context, now: datetime) -> str | None:
     if not ctx.store.once(key, ttl=GUARD_TTL):
         return None
     since = datetime.combine(day, time(0), tzinfo=routing.timezone)
-    data = load(ctx, Window(since, day_window(since, routing.timezone)[1]), now)
+    data = report.load(ctx, Window(since, day_window(since, routing.timezone)[1]), now, replies)
     try:
         return post_summary(ctx, data, now, guard=key)
     except SummaryNotPosted:

@@ -200,8 +200,8 @@ def _policy(ctx: Context, ticket: Ticket) -> Policy:
     return clock_policy(ctx.routing.policy(ticket.policy), next_response=ticket.first_response_at is not None)
 
 
-def _late(ticket: Ticket, now: datetime) -> str:
-    return format_duration(timedelta(seconds=int(ticket.late_by(now))))
+def _late(ctx: Context, ticket: Ticket, now: datetime) -> str:
+    return format_duration(int(ticket.late_by(now)), ctx.locale)
 
 
 def _mentions(users: tuple[str, ...] | list[str]) -> str:
@@ -225,7 +225,7 @@ def remind(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime, 
         ctx.queue.enqueue_at(_ceil_second(opens), f"{TIMER_JOBS}.{REMIND}", tweet_id, due_at, index, deferred=True,
                              retry=RETRY, job_id=timer_job_id(REMIND, tweet_id, index, due, "deferred"))
         return "deferred"
-    left = format_duration(ctx.clock.business_elapsed(policy, now, due))
+    left = format_duration(ctx.clock.business_elapsed(policy, now, due), ctx.locale)
     who = mention_each([ticket.claimed_by] if ticket.claimed_by else [])
     text = t(ctx.locale, "sla_reminder", who=who, left=left, due=local_time(due, ctx.routing.timezone),
              policy=ticket.policy)
@@ -244,7 +244,7 @@ def breach(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime) 
         ctx.store.mark_breached(tweet_id)
         ctx.store.count("breaches", ticket.department or "")
     dept = ctx.routing.department_or_none(ticket.department)
-    tz, late = ctx.routing.timezone, _late(ticket, now)
+    tz, late = ctx.routing.timezone, _late(ctx, ticket, now)
     guard = f"sla:breach:{tweet_id}:{due_at}"
     posts = [
         _post_once(ctx, guard + ":thread", ticket.channel or "",
@@ -270,7 +270,7 @@ def escalate(ctx: Context, tweet_id: str, due_at: str, index: int, now: datetime
     if index >= len(steps):
         return "stale"  # the routing changed since the job was planned
     _, step = steps[index]
-    guard, late = f"sla:escalate:{tweet_id}:{index}:{due_at}", _late(ticket, now)
+    guard, late = f"sla:escalate:{tweet_id}:{index}:{due_at}", _late(ctx, ticket, now)
     if step.to_managers:
         posted = _post_once(ctx, guard, ctx.routing.managers_channel,
                             t(ctx.locale, "sla_escalation_managers", department=ctx.department_name(ticket.department),

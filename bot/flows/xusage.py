@@ -11,7 +11,7 @@ from bot.adapters.slack import SlackError
 from bot.adapters.slack_syntax import mention
 from bot.adapters.x import XError, XUnavailable
 from bot.context import Context
-from bot.domain.durations import format_duration
+from bot.domain.durations import notation
 from bot.domain.text import escape_slack
 from bot.domain.xlimits import XUsage
 from bot.messages import t
@@ -45,13 +45,16 @@ def lines(ctx: Context, now: datetime) -> list[str]:
                      cap=f"{found.cap:,}", pct=f"{100 * found.cycle / found.cap:.1f}",
                      days="?" if found.reset_in_days is None else found.reset_in_days))
     windows = ctx.routing.x.windows()
-    try:
-        used = ctx.store.posts_in(ctx.account()[0], windows, now.timestamp())
-    except (XError, XUnavailable):
-        return out
-    parts = [f"{max(0, most - n)}/{most} ({format_duration(timedelta(seconds=per))})"
-             for (per, most), n in zip(windows, used, strict=True)]
-    out.append(t(ctx.locale, "x_budget_line", windows=", ".join(parts), reserve=ctx.routing.x.reserve))
+    for acc in ctx.routing.accounts:  # each account posts within its own budget
+        try:
+            user_id, username = ctx.account(acc.id)
+        except (XError, XUnavailable):
+            continue
+        used = ctx.store.posts_in(user_id, windows, now.timestamp())
+        parts = [f"{max(0, most - n)}/{most} ({notation(timedelta(seconds=per))})"
+                 for (per, most), n in zip(windows, used, strict=True)]
+        line = t(ctx.locale, "x_budget_line", windows=", ".join(parts), reserve=ctx.routing.x.reserve)
+        out.append(f"@{escape_slack(username)}: {line}" if ctx.routing.multi_account else line)
     return out
 
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.calendar import BusinessHours
-from bot.domain.durations import format_duration
+from bot.domain.durations import notation
 from bot.domain.sla import Clock, EscalationStep, Policy, Reminder, parse_duration
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -197,7 +197,7 @@ def test_parse_duration_refuses_anything_else(text: str) -> None:
 
 
 def test_format_duration_round_trips() -> None:
-    assert [format_duration(parse_duration(t)) for t in ("90s", "1h30m", "2d", "0s")] == [
+    assert [notation(parse_duration(t)) for t in ("90s", "1h30m", "2d", "0s")] == [
         "1m30s",
         "1h30m",
         "2d",

@@ -7,7 +7,6 @@ import pytest
 from bot.domain.text import (
     TweetLength,
     escape_slack,
-    format_duration,
     is_internal_note,
     normalise_for_match,
     slack_to_plain,
@@ -201,26 +200,3 @@ def test_truncation_ends_with_an_ellipsis_within_the_limit() -> None:
 ])
 def test_truncation_never_splits_an_entity_link_or_character(text: str, limit: int, cut: str) -> None:
     assert truncate_for_slack(text, limit) == cut
-
-
-# --- durations
-
-
-@pytest.mark.parametrize(("seconds", "ko", "en"), [
-    (3 * 3600 + 5 * 60 + 59, "3시간 5분", "3h 5m"),
-    (45, "45초", "45s"),
-    (2 * 86400 + 3 * 3600 + 120, "2일 3시간", "2d 3h"),
-    (330, "5분 30초", "5m 30s"),
-    (3600, "1시간", "1h"),
-    (0, "0초", "0s"),
-    (-90, "1분 30초", "1m 30s"),
-])
-def test_format_duration(seconds: float, ko: str, en: str) -> None:
-    assert format_duration(seconds) == ko
-    assert format_duration(seconds, "ko-KR") == ko
-    assert format_duration(seconds, "en") == en
-
-
-def test_format_duration_refuses_nan() -> None:
-    with pytest.raises(ValueError):
-        format_duration(float("nan"))

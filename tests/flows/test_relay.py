@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.relays import reference
 from bot.flows import approval, buttons, ingest, relay, storm
-from tests.harness import make_context, wait_for
+from tests.harness import make_context
 
 ACCOUNT = "escalator_kr"
 SORRY = "불편을 드려 죄송합니다. 담당부서에 확인해 보도록 하겠습니다"
@@ -286,7 +286,7 @@ def test_6_a_storm_member_and_its_ticket_are_written_in_one_step(redis_url, slac
                and any(f"esc:t:{member}" in c and "answered" in c for c in b) for b in blocks)
 
 
-# -- 7. storm controls ---------------------------------------------------------------------------------------
+# -- storm helpers (finding 6) ------------------------------------------------------------------------------------
 
 STORM_ROUTING = open("tests/data/routing.yaml", encoding="utf-8").read() + \
     "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n"
@@ -298,94 +298,10 @@ def _storm_ctx(redis_url, slack, x):
     return ctx
 
 
-def _storm_with(ctx, x, n: int) -> tuple[str, str]:
-    for i in range(n):
-        x.add_mention(f"@{ACCOUNT} 와이브로 안 돼요 {i}", username=f"member{i}")
-    ingest.poll(ctx, now())
-    ingest.flush_outbox(ctx, now())
-    storm_id = ctx.store.active_storm("wibro")
-    return storm_id, ctx.store.storm(storm_id)["header_ts"]
-
-
-def test_7_cancel_and_end_storm_are_checked_like_every_button(redis_url, slack, x):
-    ctx = _storm_ctx(redis_url, slack, x)
-    slack.set_members("C0WIBRO", ["U0STAFF1"])
-    storm_id, header_ts = _storm_with(ctx, x, 2)
-    storm.on_reply(ctx, storm_id, "C0WIBRO", header_ts, "1800000000.000002", "U0STAFF1", "복구 중", now())
-    key = f"{storm_id}:1800000000.000002"
-    assert storm.cancel(ctx, key, "U0STRANGER") == "not-staff"
-    assert storm.end_by(ctx, storm_id, "U0STRANGER", now()) == "not-staff"
-    assert ctx.store.broadcast(key)["state"] == "confirm" and ctx.store.active_storm("wibro") == storm_id
-    assert storm.end_by(ctx, storm_id, "U0LEAD", now()) == "ended"
-
-
-def test_7_operators_as_a_user_group_are_checked_for_storms_buttons_and_approvals(redis_url, slack, x):
-    routing = APPROVE_ROUTING.replace("departments:", "operators: [S0OPS]\ndepartments:")
-    routing = routing.replace("    leads: [U0LEAD]\n    relay: {mode: approve}", "    relay: {mode: approve}")
-    ctx = make_context(redis_url, slack, x, routing + "storm: {threshold: 50, window: 10m, quiet: 10m, pace: 0s}\n")
-    slack.set_usergroup("S0OPS", ["U0GROUPOP"])
-    assert storm.declare_by(ctx, "wibro", "장애", "U0NOTOP", now()) is None
-    assert ctx.store.active_storm("wibro") is None
-    # The ticket buttons of a department with a staff list: an operator by group membership may press them.
-    ticket = ticket_for(ctx, x)
-    assert buttons.may_act(ctx, ticket, "U0GROUPOP") and not buttons.may_act(ctx, ticket, "U0NOTOP")
-    # Approvers without leads are the operators: a group member approves.
-    care = ticket_for(ctx, x, "해지 문의", "leaving")
-    _, ts = reply(ctx, care, "해지 답변", user="U0STAFF1")
-    told: list[str] = []
-    assert approval.decide(ctx, "approve", f"{care.channel}:{ts}", "U0NOTOP", "", now(), told.append) \
-        == "not-approver"
-    assert approval.decide(ctx, "approve", f"{care.channel}:{ts}", "U0GROUPOP", "", now(), told.append) == "sent"
-    assert storm.declare_by(ctx, "wibro", "장애", "U0GROUPOP", now())
-
-
-def test_7_a_broadcast_reaches_exactly_the_members_listed_when_confirmed(redis_url, slack, x):
-    ctx = _storm_ctx(redis_url, slack, x)
-    storm_id, header_ts = _storm_with(ctx, x, 5)
-    storm.on_reply(ctx, storm_id, "C0WIBRO", header_ts, "1800000000.000003", "U0STAFF1", "복구 중입니다", now())
-    ask = next(m for m in slack.thread("C0WIBRO", header_ts) if "📣" in m.get("text", ""))
-    assert "5" in ask["text"]
-    x.add_mention(f"@{ACCOUNT} 와이브로 저도요", username="latecomer")  # joins after the offer
-    ingest.poll(ctx, now())
-    ingest.flush_outbox(ctx, now())
-    assert storm.confirm(ctx, f"{storm_id}:1800000000.000003", "U0STAFF1", now()) == "done"
-    assert len(x.posted()) == 5, "Send to 5 sent to 5"
-    assert not any(p["text"].startswith("@latecomer") for p in x.posted())
-
-
-def test_7_a_running_broadcast_can_be_stopped(redis_url, slack, x):
-    ctx = _storm_ctx(redis_url, slack, x)
-    storm_id, header_ts = _storm_with(ctx, x, 4)
-    storm.on_reply(ctx, storm_id, "C0WIBRO", header_ts, "1800000000.000004", "U0STAFF1", "복구 중입니다", now())
-    key = f"{storm_id}:1800000000.000004"
-    arrived, release = x.hold_next("POST", "/2/tweets")
-    result: dict[str, str] = {}
-    other = make_context(ctx.settings.redis_url, slack, x, STORM_ROUTING)
-    worker = threading.Thread(target=lambda: result.setdefault("o", storm.confirm(other, key, "U0STAFF1", now())))
-    worker.start()
-    assert arrived.wait(10)
-    progress = wait_for(lambda: next((m for m in slack.thread("C0WIBRO", header_ts) if "📤" in m.get("text", "")),
-                                     None), 5)
-    assert any(e.get("action_id") == "storm_stop" for b in progress.get("blocks", [])
-               for e in b.get("elements", [])), "the progress line has a Stop button"
-    assert storm.stop(ctx, key, "U0STRANGER") == "not-staff"
-    assert storm.stop(ctx, key, "U0STAFF1") == "stopped"
-    release.set()
-    worker.join(20)
-    assert result["o"] == "stopped"
-    assert len(x.posted()) == 1, "only the reply already in flight went out"
-    assert any("⏹️" in m.get("text", "") for m in slack.thread("C0WIBRO", header_ts))
-
-
-def test_7_storm_replies_with_words_x_already_has_still_reach_the_member(redis_url, slack, x):
-    ctx = _storm_ctx(redis_url, slack, x)
-    storm_id, header_ts = _storm_with(ctx, x, 1)
-    member = ctx.store.storm_members(storm_id)[0]
-    ctx.x.reply(f"@member0 {SORRY}", in_reply_to=member)  # the same words went out before, by hand
-    storm.on_reply(ctx, storm_id, "C0WIBRO", header_ts, "1800000000.000005", "U0STAFF1", SORRY, now())
-    assert storm.confirm(ctx, f"{storm_id}:1800000000.000005", "U0STAFF1", now()) == "done"
-    texts = [p["text"] for p in x.posted() if p["in_reply_to_tweet_id"] == member]
-    assert texts == [f"@member0 {SORRY}", f"@member0 {SORRY} {reference(member)}"]
+# Finding 7's cases (storm controls checked like every button, operators as a user group, a broadcast reaching
+# exactly the members listed, Stop, words X already has) live with their flows now: test_broadcast.py,
+# test_storm.py::test_the_end_storm_button_is_for_the_departments_people_and_refused_to_others and
+# test_people.py::test_operators_as_a_user_group_are_checked_for_storms_buttons_and_approvals.
 
 
 # -- 8. one ✅ note --------------------------------------------------------------------------------------------

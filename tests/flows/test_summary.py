@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
 import threading
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +19,9 @@ import redis
 from bot.adapters.email import EmailError
 from bot.adapters.store import Store
 from bot.context import Context
+from bot.domain.figures import Figures
 from bot.domain.tickets import Author, Event, State, Ticket, transition
+from bot.flows import home
 from bot.flows.report import Window, comparison_windows, day_window, summarize
 from bot.flows.summary import (
     SummaryNotPosted,
@@ -30,6 +35,7 @@ from bot.report_cli import as_csv
 from bot.routing import Routing, parse_routing
 from bot.settings import load_settings
 from sandbox.slack_api import SlackStandIn
+from tests.domain import figures_cases as fc
 from tests.test_email import Inbox, free_port, smtp_server
 
 KST = ZoneInfo("Asia/Seoul")
@@ -100,11 +106,11 @@ def routing(text: str = ROUTING) -> Routing:
     return parse_routing(text, "routing.yaml")
 
 
-def report(tickets: list[Ticket], window: Window, now: datetime, r: Routing | None = None) -> dict[str, Any]:
+def report(tickets: list[Ticket], window: Window, now: datetime, r: Routing | None = None) -> Figures:
     return summarize(tickets, r or routing(), window, now)
 
 
-def today() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def today() -> tuple[Figures, Figures, Figures]:
     r = routing()
     previous, last_week = comparison_windows(Window(*day_window(NOW, KST)), NOW, KST)
     assert last_week is not None
@@ -306,3 +312,66 @@ def test_daily_job_retries_when_slack_took_nothing(redis_url: str, slack: SlackS
         assert run_daily_report(ctx, at(27, 17, 32)) is None
     assert len(slack.messages("C0MANAGERS")) == 1
     assert len(inbox.received) == 1  # the email went out with the first try and was not sent again
+
+
+def test_the_summary_reads_as_it_did_before_figures_became_dataclasses() -> None:
+    """tests/data/summary_golden.json: main's summary of tests/domain/figures_cases, every line the same except
+    a ticket flagged breached but answered early, which said "-85800초 늦게" and now says the time unsigned."""
+    golden = json.loads((Path(__file__).parent.parent / "data" / "summary_golden.json").read_text(encoding="utf-8"))
+    r = fc.routing()
+    data = summarize(fc.in_day(fc.day_tickets()), r, Window(*day_window(fc.NOW, KST)), fc.NOW)
+    previous = summarize([t for t in fc.day_tickets() if t.created_at < fc.at(27, 0)], r,
+                         Window(fc.at(26, 0), fc.at(26, 17, 30)), fc.at(26, 17, 30))
+    for locale in ("ko", "en"):
+        summary = build_summary(data, previous, None, r, locale)
+        old = golden[locale]
+        assert summary.blocks == old["blocks"] or _fixed(summary.blocks) == _fixed(old["blocks"])
+        for mine, was in ((summary.text, old["text"]), (summary.plain, old["plain"]), (summary.html, old["html"])):
+            assert _fixed(mine) == _fixed(was)
+
+
+def _fixed(value: Any) -> str:
+    """The text with the one knowingly changed duration (ticket 5011's lateness) blanked out."""
+    return re.sub(r"(status/5011[^\n]*?· )[^·\n<]*?(늦게 답변|late)", r"\1…\2", json.dumps(value, ensure_ascii=False))
+
+
+# -- issue 16: the split by account and the saved replies, where managers and staff read them ----------------
+
+REPLIES = {"wibro": {"sorry": 4, "call_us": 6}, "": {"thanks": 2}}
+
+
+def test_one_account_shows_no_split_and_no_replies_table() -> None:
+    data, previous, last_week = today()
+    summary = build_summary(data, previous, last_week, routing(), "en")
+    assert "By account" not in summary.text and "Saved replies" not in summary.text
+
+
+def test_the_summary_splits_by_account_and_lists_the_saved_replies_used() -> None:
+    tickets = [replace(t, account="show") if t.department == "iphone" else t for t in day_of_tickets()]
+    data = summarize(tickets, routing(), Window(*day_window(NOW, KST)), NOW, replies=REPLIES)
+    summary = build_summary(data, None, None, routing(), "en")
+    for expected in ["*By account*",
+                     "account default: received 12 · answered 10 · open 2 · breached 1 · SLA met 90.0%",
+                     "account show: received 3 · answered 2 · open 1 · breached 1 · SLA met 66.7%",
+                     "*💬 Saved replies used*", "shared: thanks (2)", "WiBro 고객센터: call_us (6) · sorry (4)"]:
+        assert expected in summary.text
+    blocks_text = "\n".join(b["text"]["text"] for b in summary.blocks if b["type"] == "section")
+    assert "account show: received 3" in blocks_text and "call_us (6) · sorry (4)" in blocks_text
+    assert "account show: received 3" in summary.plain and "call_us (6)" in summary.html
+
+
+def test_sla_and_app_home_split_by_account_and_sla_lists_saved_replies(redis_url: str,
+                                                                       slack: SlackStandIn) -> None:
+    ctx = context(redis_url, slack)
+    seed(ctx, [replace(t, account="show") if t.department == "iphone" else t for t in day_of_tickets()])
+    text = home.sla_text(ctx, None, "today", NOW, replies=REPLIES)
+    lines = text.splitlines()
+    assert any(line.startswith("*계정 show* (`show`): 접수 3 · 답변 2 · 미결 1") for line in lines), text
+    assert any(line.startswith("*전체* (`total`): 접수 15 · 답변 12 · 미결 3") for line in lines), text
+    assert lines[-3:] == ["💬 많이 쓴 저장 답변", "공용: thanks (2)", "WiBro 고객센터: call_us (6) · sorry (4)"]
+    just_wibro = home.sla_text(ctx, "wibro", "today", NOW, replies=REPLIES)
+    assert "계정" not in just_wibro and "call_us (6)" in just_wibro
+    view = str(home.home_view(ctx, NOW))
+    assert "*계정 show* (`show`): 접수 3" in view and "저장 답변" not in view
+    alone = context(redis_url, slack)
+    assert "계정" not in home.sla_text(alone, None, "today", NOW + timedelta(days=30))

@@ -143,14 +143,14 @@ def test_reminders_missed_by_a_late_poll_collapse_into_one_sent_at_once(ctx, x, 
     assert list(scheduled(ctx).values()) == [at(22)]
     assert run_due(ctx, at(22)) == [("remind", "reminded")]
     assert list(scheduled(ctx).values()) == [at(24)], "then the breach"
-    assert len(thread(slack, ticket)) == 1 and "2h" in thread(slack, ticket)[0]
+    assert len(thread(slack, ticket)) == 1 and "2시간" in thread(slack, ticket)[0]
 
 
 def test_a_tweet_first_seen_after_its_deadline_gets_no_reminder_only_the_breach(ctx, x, slack):
     ticket = post(ctx, x, "와이브로 문의", now=at(30))
     assert list(scheduled(ctx).values()) == [at(24)]
     assert run_due(ctx, at(30)) == [("breach", "breached")]
-    assert "6h" in thread(slack, ticket)[0]
+    assert "6시간" in thread(slack, ticket)[0]
 
 
 def test_business_hours_reminders_are_only_set_inside_them(ctx, x):
@@ -171,7 +171,7 @@ def test_a_reminder_that_comes_due_at_night_waits_for_the_opening(ctx, x, slack)
     assert run_due(ctx, at(10)) == [("remind", "deferred")]
     assert sorted(scheduled(ctx).values()) == [thursday.replace(hour=9), thursday.replace(hour=11)]
     assert run_due(ctx, thursday.replace(hour=9)) == [("remind", "reminded")]
-    assert thread(slack, ticket) == ["⏰ 응답 기한까지 2h 남았습니다 (기한 2026-03-05 11:00, office)."]
+    assert thread(slack, ticket) == ["⏰ 응답 기한까지 2시간 남았습니다 (기한 2026-03-05 11:00, office)."]
 
 
 # -- reminders --------------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_a_reminder_posts_in_the_thread_with_the_time_left(ctx, x, slack):
     ticket = post(ctx, x, "와이브로 신호가 약해요")
     assert run_due(ctx, at(11)) == []
     assert run_due(ctx, at(12)) == [("remind", "reminded")]
-    assert thread(slack, ticket) == ["⏰ 응답 기한까지 12h 남았습니다 (기한 2026-03-05 10:00, standard)."]
+    assert thread(slack, ticket) == ["⏰ 응답 기한까지 12시간 남았습니다 (기한 2026-03-05 10:00, standard)."]
 
 
 def test_a_reminder_mentions_whoever_claimed_the_ticket(ctx, x, slack):
@@ -257,9 +257,9 @@ def test_a_breach_calls_the_leads_and_the_managers_and_flags_the_ticket(ctx, x, 
     run_due(ctx, at(23))
     assert run_due(ctx, at(24, minutes=1, seconds=30)) == [("breach", "breached")]  # a worker 90s late
     assert thread(slack, ticket)[-1] == \
-        "🚨 <@U0LEAD> SLA 위반: 응답 기한(2026-03-05 10:00)이 1m30s 지났습니다. 확인 부탁드립니다."
+        "🚨 <@U0LEAD> SLA 위반: 응답 기한(2026-03-05 10:00)이 2분 지났습니다. 확인 부탁드립니다."
     assert managers(slack) == ["🚨 SLA 위반 · WiBro 고객센터 · @minsu · 기한 2026-03-05 10:00 (standard) · "
-                               f"1m30s 초과\nhttps://x.com/minsu/status/{ticket.tweet_id}"]
+                               f"2분 초과\nhttps://x.com/minsu/status/{ticket.tweet_id}"]
     assert ctx.store.ticket(ticket.tweet_id).breached
     shown = json.dumps(slack.messages("C0WIBRO")[0]["blocks"], ensure_ascii=False)
     assert "open · breached" in shown and "신호가 약해요" in shown
@@ -277,10 +277,10 @@ def test_escalation_steps_call_named_people_then_the_managers(ctx, x, slack):
     ticket = post(ctx, x, "와이브로 장애예요")  # fast-track: due 13:00; +1h to U0HEAD, +3h to managers
     run_due(ctx, at(3))
     assert run_due(ctx, at(4)) == [("escalate", "escalated")]
-    assert thread(slack, ticket)[-1] == "📣 <@U0HEAD> 기한이 1h 지났는데 아직 답변이 없습니다. 도와주세요."
+    assert thread(slack, ticket)[-1] == "📣 <@U0HEAD> 기한이 1시간 지났는데 아직 답변이 없습니다. 도와주세요."
     assert run_due(ctx, at(5, 59)) == []
     assert run_due(ctx, at(6)) == [("escalate", "escalated")]
-    assert managers(slack)[-1] == "📣 아직 답변 없음 · WiBro 고객센터 · @minsu · 기한 3h 초과" \
+    assert managers(slack)[-1] == "📣 아직 답변 없음 · WiBro 고객센터 · @minsu · 기한 3시간 초과" \
                                   f"\nhttps://x.com/minsu/status/{ticket.tweet_id}"
     assert len(managers(slack)) == 2  # the breach, then the last step
 
@@ -314,7 +314,7 @@ def test_a_customer_follow_up_runs_on_the_next_response_clock(ctx, x, slack):
     assert list(scheduled(ctx).values()) == [at(4)]  # 50% of 4h; then 90%, then the breach
     assert run_due(ctx, at(4)) == [("remind", "reminded")]
     assert list(scheduled(ctx).values()) == [at(5, 36)]
-    assert thread(slack, ticket)[-1].startswith("⏰ 응답 기한까지 2h 남았습니다 (기한 2026-03-04 16:00")
+    assert thread(slack, ticket)[-1].startswith("⏰ 응답 기한까지 2시간 남았습니다 (기한 2026-03-04 16:00")
     run_due(ctx, at(6))
     # Announced to the managers, but the first-response SLA (what `breached` and the report count) was met.
     assert not ctx.store.ticket(ticket.tweet_id).breached and len(managers(slack)) == 1

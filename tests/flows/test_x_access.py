@@ -182,7 +182,7 @@ def test_app_home_and_the_daily_summary_show_x_usage_and_the_budget_left(ctx, sl
     assert "X 읽기: 오늘 1건, 이번 주기 1 / 3,000,000건" in view, view
     assert "X 게시 한도 남음: 99/100 (15m), 299/300 (3h)" in view
     window = report.Window(*report.day_window(now(), ctx.routing.timezone))
-    summary.post_summary(ctx, summary.load(ctx, window, now()), now())
+    summary.post_summary(ctx, report.load(ctx, window, now()), now())
     posted = str(slack.messages("C0MANAGERS")[-1]["blocks"])
     assert "X 읽기" in posted and "99/100 (15m)" in posted
     assert ingest  # the poll above read one post: that is the day's usage

@@ -336,6 +336,10 @@ def test_control_plane_over_http(slack: SlackStandIn, web: WebClient, receiver: 
     ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "options": [
         {"text": {"type": "plain_text", "text": "o" * 76}, "value": "1"}]}]}],
      "/blocks/0/elements/0/options/0/text/text", "must be less than 76 characters"),
+    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "options": [
+        {"text": {"type": "plain_text", "text": "o"}, "value": "1",
+         "description": {"type": "plain_text", "text": "d" * 76}}]}]}],
+     "/blocks/0/elements/0/options/0/description/text", "must be less than 76 characters"),
 ])
 def test_blocks_over_slacks_limits_are_refused_as_slack_refuses_them(web: WebClient, blocks, pointer,
                                                                       message) -> None:

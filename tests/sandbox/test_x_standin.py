@@ -252,3 +252,39 @@ def test_a_held_post_waits_for_its_release_then_is_taken(x: XStandIn, client: tw
     release.set()
     worker.join(5)
     assert [t["text"] for t in x.posted()] == ["held"] and done
+
+
+def test_several_accounts_each_act_with_their_own_token(x: XStandIn, client: tweepy.Client) -> None:
+    show_id = control(x, "accounts", {"username": "show_tweet", "access_token": "show-access"})["id"]
+    show = make_tweepy_client(x.url, "test-bearer", "key", "secret", "show-access", "show-secret")
+    assert show.get_me(user_auth=True).data.username == "show_tweet"
+    assert client.get_me(user_auth=True).data.username == "escalator_kr", "any other token: the first account"
+    assert str(client.get_user(username="show_tweet").data.id) == show_id
+    to_show = x.add_mention("아이폰 이벤트 문의", username="fan", to="show_tweet")
+    to_care = x.add_mention("요금 문의", username="minsu")
+    assert [str(t.id) for t in client.get_users_mentions(show_id, **FIELDS).data] == [to_show]
+    with pytest.raises(tweepy.Forbidden, match="not been mentioned"):
+        client.create_tweet(text="첫 계정의 답", in_reply_to_tweet_id=to_show, user_auth=True)
+    with pytest.raises(tweepy.Forbidden, match="not been mentioned"):
+        show.create_tweet(text="브랜드 계정의 답", in_reply_to_tweet_id=to_care, user_auth=True)
+    show.create_tweet(text="브랜드 계정의 답", in_reply_to_tweet_id=to_show, user_auth=True)
+    client.create_tweet(text="첫 계정의 답", in_reply_to_tweet_id=to_care, user_auth=True)
+    assert [t["in_reply_to_tweet_id"] for t in control(x, "posted")] == [to_care]
+    assert [t["in_reply_to_tweet_id"] for t in x.posted("show_tweet")] == [to_show]
+    with pytest.raises(tweepy.Forbidden):  # X lets an account delete only its own posts
+        client.delete_tweet(x.posted("show_tweet")[0]["id"], user_auth=True)
+    assert x.spec_violations == []
+    # A tweet written to the other account (the playground, curl) is not made to mention the first one too.
+    written = control(x, "mentions", {"text": "@show_tweet 케이스 문의", "username": "typist"})["id"]
+    assert x.timeline.tweets[written].text == "@show_tweet 케이스 문의"
+
+
+def test_each_account_posts_within_its_own_windows(x: XStandIn, client: tweepy.Client) -> None:
+    x.add_account("show_tweet", access_token="show-access")
+    x.set_post_windows([(900, 1)])
+    show = make_tweepy_client(x.url, "test-bearer", "key", "secret", "show-access", "show-secret")
+    client.create_tweet(text="first account's one post", user_auth=True)
+    show.create_tweet(text="the brand's one post", user_auth=True)  # its own window: room left
+    for account in (client, show):
+        with pytest.raises(tweepy.TooManyRequests):
+            account.create_tweet(text="one too many", user_auth=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.adapters.store.members import MemberKeys
 from bot.adapters.store.metrics import MetricKeys
 from bot.adapters.store.relays import Relay, RelayKeys
+from bot.adapters.store.replies import SavedReplyKeys
 from bot.adapters.store.retention import RetentionKeys
 from bot.adapters.store.storms import StormKeys
 from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
@@ -29,7 +30,7 @@ WAIT_MS = 50  # how long a write that must survive a failover waits for the repl
 log = logging.getLogger(__name__)
 
 
-class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys, MemberKeys):
+class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys, SavedReplyKeys, MemberKeys):
     """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True.
 
     `retention` (routing.yaml) is how long a ticket and everything about it stay: the lifetime given to the

@@ -35,6 +35,11 @@ return 1
 
 DAY_S = 86400
 
+
+def _x_key(name: str, account: str = "") -> str:
+    """An X account's key: the first account ("") keeps the key it had before there were several."""
+    return f"{P}x:{name}:{account}" if account else f"{P}x:{name}"
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -313,38 +318,38 @@ class TicketKeys:
     def release(self, name: str) -> None:
         self.r.delete(P + "lease:" + name)
 
-    # -- X cursor and account ----------------------------------------------------------------------------
-    def since_id(self) -> str | None:
-        return self.r.get(P + "x:since_id")  # type: ignore[return-value]
+    # -- X cursor and account (per account: "" is the first one, on the keys it had before there were several)
+    def since_id(self, account: str = "") -> str | None:
+        return self.r.get(_x_key("since_id", account))  # type: ignore[return-value]
 
-    def set_since_id(self, tweet_id: str) -> None:
+    def set_since_id(self, tweet_id: str, account: str = "") -> None:
         # Never move backwards: compare numerically inside Redis would need Lua; ids are same-length digits.
-        current = self.since_id()
+        current = self.since_id(account)
         if current is None or (len(tweet_id), tweet_id) > (len(current), current):
-            self.r.set(P + "x:since_id", tweet_id)
+            self.r.set(_x_key("since_id", account), tweet_id)
 
-    def account(self) -> dict[str, str]:
-        return self.r.hgetall(P + "x:me")  # type: ignore[return-value]
+    def account(self, account: str = "") -> dict[str, str]:
+        return self.r.hgetall(_x_key("me", account))  # type: ignore[return-value]
 
-    def set_account(self, user_id: str, username: str) -> None:
-        self.r.hset(P + "x:me", mapping={"id": user_id, "username": username})
+    def set_account(self, user_id: str, username: str, account: str = "") -> None:
+        self.r.hset(_x_key("me", account), mapping={"id": user_id, "username": username})
 
     # -- polling back-off -------------------------------------------------------------------------------
-    def poll_paused_until(self) -> float:
-        return float(self.r.get(P + "x:pause_until") or 0)
+    def poll_paused_until(self, account: str = "") -> float:
+        return float(self.r.get(_x_key("pause_until", account)) or 0)
 
-    def pause_polling(self, until: float) -> int:
+    def pause_polling(self, until: float, account: str = "") -> int:
         """Pause polling until a time; returns how many failures in a row led here (for back-off)."""
         pipe = self.r.pipeline(transaction=True)
-        pipe.set(P + "x:pause_until", until)
-        pipe.incr(P + "x:poll_failures")
+        pipe.set(_x_key("pause_until", account), until)
+        pipe.incr(_x_key("poll_failures", account))
         return int(pipe.execute()[1])
 
-    def poll_failures(self) -> int:
-        return int(self.r.get(P + "x:poll_failures") or 0)
+    def poll_failures(self, account: str = "") -> int:
+        return int(self.r.get(_x_key("poll_failures", account)) or 0)
 
-    def poll_ok(self) -> None:
-        self.r.delete(P + "x:pause_until", P + "x:poll_failures")
+    def poll_ok(self, account: str = "") -> None:
+        self.r.delete(_x_key("pause_until", account), _x_key("poll_failures", account))
 
     # -- Slack events ------------------------------------------------------------------------------------
     def seen_event(self, event_id: str) -> bool:

@@ -44,19 +44,24 @@ def _post_keys(account: str, windows: list[tuple[float, int]]) -> list[str]:
     return [f"{P}x:posts:{account}:{int(per)}" for per, _ in windows]
 
 
+def _poll_key(account: str) -> str:
+    """The adaptive poll's schedule of an account; the first one ("") keeps its key from before."""
+    return f"{P}x:poll_next_at:{account}" if account else f"{P}x:poll_next_at"
+
+
 class XLimitKeys:
     r: Any
 
-    def take_poll_turn(self, now_ts: float, lease_s: float = 60.0) -> bool:
-        """True for the one caller whose tick finds the adaptive poll due; it then holds it for `lease_s`
-        (longer than a poll takes) or until it sets the next poll time."""
-        return bool(self.r.eval(_TAKE_TURN, 1, P + "x:poll_next_at", now_ts, lease_s))
+    def take_poll_turn(self, now_ts: float, lease_s: float = 60.0, account: str = "") -> bool:
+        """True for the one caller whose tick finds the account's adaptive poll due; it then holds it for
+        `lease_s` (longer than a poll takes) or until it sets the next poll time."""
+        return bool(self.r.eval(_TAKE_TURN, 1, _poll_key(account), now_ts, lease_s))
 
-    def set_next_poll(self, at_ts: float) -> None:
-        self.r.set(P + "x:poll_next_at", repr(at_ts))
+    def set_next_poll(self, at_ts: float, account: str = "") -> None:
+        self.r.set(_poll_key(account), repr(at_ts))
 
-    def next_poll_at(self) -> float:
-        return float(self.r.get(P + "x:poll_next_at") or 0)
+    def next_poll_at(self, account: str = "") -> float:
+        return float(self.r.get(_poll_key(account)) or 0)
 
     # -- the posting budget -----------------------------------------------------------------------------
     def take_post(self, account: str, windows: list[tuple[float, int]], now_ts: float, token: str) -> float:
