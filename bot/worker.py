@@ -198,7 +198,18 @@ class Worker(SimpleWorker):
             return None
         self._waiting_for_job = True
         try:
-            result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            while True:
+                try:
+                    result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+                    break
+                except (redis.ConnectionError, redis.TimeoutError) as exc:
+                    # Outside RQ's own retry loop (its bookkeeping before the wait for a job): a failover
+                    # longer than the client's retries must not stop the worker and its running jobs.
+                    self.log.warning("Worker %s: Redis did not answer (%s); trying again", self.name, exc)
+                    time.sleep(SLOT_WAIT_S)
+                    if self._stop_requested:
+                        result = None
+                        break
         except BaseException:
             self._free.release()
             raise
@@ -238,6 +249,30 @@ class Worker(SimpleWorker):
                 except redis.RedisError:
                     pass  # the next dequeue sets it again
             self._free.release()
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """RQ's set_state; Redis not answering is logged, as for the heartbeat below (the state is shown by
+        `rq info`, nothing depends on it)."""
+        if pipeline is not None:
+            return super().set_state(state, pipeline)
+        try:
+            super().set_state(state)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._state = state
+            self.log.warning("Worker %s: state %s not recorded, Redis did not answer (%s)", self.name, state, exc)
+        return None
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat, except that Redis not answering (a failover longer than the client's retries) is
+        logged rather than raised: RQ sends one right after taking a job, outside its own retry loop, and an
+        error there stopped the whole worker, its running jobs and the job just taken with it."""
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline)
+        try:
+            super().heartbeat(timeout, pipeline)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.log.warning("Worker %s: heartbeat not recorded, Redis did not answer (%s)", self.name, exc)
+        return None
 
     @property
     def busy(self) -> bool:
