@@ -175,7 +175,10 @@ def reject_view(key: str, locale: str) -> dict[str, Any]:
 class SlackClient:
     """The only code that calls slack_sdk's WebClient for the bot's own posts."""
 
-    WAIT_MAX_S = 1.1  # longest a post a person waits for waits for its channel's slot (one), inside its job
+    # Longest a post a person waits for (a pending notice, the ✅ note) waits for its channel's slot inside its
+    # job: a few slots, since a threaded worker runs several replies to one channel at once and each reserves
+    # the next slot; the worker's other threads go on meanwhile. Beyond it the post is refused as rate-limited.
+    WAIT_MAX_S = 5.0
 
     def __init__(self, token: str, base_url: str, client: WebClient | None = None, pace: Pace | None = None) -> None:
         self.web = client or WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
