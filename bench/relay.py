@@ -87,11 +87,14 @@ def _offer(stack: Stack, channels: list[str], rate: float, seconds: float, first
                     [(at - sent_at[text]) * 1000 for text, at in arrivals.items()])
 
 
-def run(stack: Stack, channels: list[str], rate: float, seconds: float, timeout: float = 30) -> RelayResult:
+def run(stack: Stack, channels: list[str], rate: float, seconds: float, timeout: float = 30,
+        first: int = 0) -> RelayResult:
+    """`first` numbers the replies' texts: a second run on the same stack passes another, or X refuses its
+    words (and the floor's) as duplicates of the first run's."""
     for channel in channels:
         stack.slack.set_members(channel, [STAFF])  # departments without a staff list ask Slack
-    offered = _offer(stack, channels, rate, seconds, 0, timeout)
-    floor_p50, floor_p99 = floor(stack, rate, offered.sent)
+    offered = _offer(stack, channels, rate, seconds, first, timeout)
+    floor_p50, floor_p99 = floor(stack, rate, offered.sent, first)
     return RelayResult(rate, offered.sent, offered.arrived, offered.per_s, percentile(offered.latencies_ms, 50),
                        percentile(offered.latencies_ms, 99), floor_p50, floor_p99)
 
@@ -101,18 +104,19 @@ def capacity(stack: Stack, channels: list[str], rate: float, seconds: float, tim
     return _offer(stack, channels, rate, seconds, 1_000_000, timeout).per_s
 
 
-def floor(stack: Stack, rate: float, count: int) -> tuple[float, float]:
+def floor(stack: Stack, rate: float, count: int, first: int = 0) -> tuple[float, float]:
     """The one call a relay cannot skip: tweepy's create_tweet to the X stand-in, at the same rate."""
     env = stack.env
     client = make_tweepy_client(stack.x.url, env["X_BEARER_TOKEN"], env["X_API_KEY"], env["X_API_SECRET"],
                                 env["X_ACCESS_TOKEN"], env["X_ACCESS_TOKEN_SECRET"])
-    target = stack.x.add_mention("floor target")
-    rng = random.Random(9)
+    target = stack.x.add_mention(f"floor target {first}")
+    rng = random.Random(9 + first)
     latencies: list[float] = []
 
     def tweet(i: int) -> None:
         started = time.perf_counter()
-        client.create_tweet(text=f"floor {i} {reply_text(rng, i)}", in_reply_to_tweet_id=target, user_auth=True)
+        client.create_tweet(text=f"floor {first + i} {reply_text(rng, first + i)}", in_reply_to_tweet_id=target,
+                            user_auth=True)
         latencies.append((time.perf_counter() - started) * 1000)
 
     _paced(rate, count, tweet)

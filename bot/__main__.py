@@ -154,10 +154,17 @@ def use_running_make_run() -> None:
         os.environ.setdefault(key, value)
 
 
+def _redis_unreachable(exc: BaseException) -> bool:
+    """Redis did not answer: redis-py's ConnectionError (when a command imported it: `report` does not, so
+    it is looked up, not imported) or the report's own RESP client's."""
+    from bot.adapters.resp import RedisUnreachable  # light (socket + hiredis), and only on an error
+
+    redis = sys.modules.get("redis")
+    return isinstance(exc, RedisUnreachable) or (redis is not None and isinstance(exc, redis.ConnectionError))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import redis  # for the handlers below; after parsing, so --help stays quick
-
     if args.command in ("check", "report"):
         use_running_make_run()
     try:
@@ -168,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except redis.ConnectionError:
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless it says Redis does not answer
+        if not _redis_unreachable(exc):
+            raise
         url = os.environ.get("REDIS_URL") or "redis://localhost:6379/0 (the default)"
         print(f"error: Redis at {url} does not answer: start `make run` (it starts one), or set REDIS_URL",
               file=sys.stderr)

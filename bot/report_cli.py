@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.adapters.slack_syntax import tweet_url
-from bot.context import get_context
 from bot.domain.durations import format_duration
 from bot.domain.figures import TRIAGE, DepartmentFigures, Figures, Totals, Window
 from bot.errors import BotError
 from bot.flows.report import day_window, load
+from bot.report_context import report_context
 
 CSV_COLUMNS = ["tweet_id", "department", "sla", "state", "created_at", "due_at", "first_response_s", "breached",
                "fast_track", "author"]
@@ -111,7 +111,7 @@ def as_csv(figures: Figures) -> str:
 
 
 def build(now: datetime | None = None, args: argparse.Namespace | None = None) -> Figures:
-    ctx = get_context()
+    ctx = report_context()  # light: no redis-py, routing from its cache (bot/report_context.py)
     now = now or datetime.now(UTC)
     window = window_for(args or argparse.Namespace(since=None, until=None), ctx.routing.timezone, now)
     return load(ctx, window, now)
@@ -132,6 +132,7 @@ def main(args: argparse.Namespace) -> int:
 
 def post(data: Figures) -> int:
     """--post: the summary to the managers channel; says where it went, or one line on what to fix."""
+    from bot.context import get_context  # Slack and redis-py: only --post pays for them
     from bot.flows.summary import post_summary  # loads matplotlib: only --post pays for it
 
     ctx = get_context()

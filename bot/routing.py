@@ -32,7 +32,6 @@ from bot.domain.replies import (
     longest_form,
 )
 from bot.domain.sla import Policy
-from bot.domain.text import tweet_length
 from bot.errors import RoutingError, UnknownDepartment, UnknownPolicy
 from bot.routing_accounts import DEFAULT_ACCOUNT, Account, parse_accounts
 from bot.routing_schema import (
@@ -467,6 +466,8 @@ def _saved_text(node: Node, path: str) -> str:
 def _check_saved_replies(shared: tuple[SavedReply, ...], departments: tuple[Department, ...]) -> None:
     """Per department, what it may pick: a phone for every {phone}, each within X's length with the longest
     expansion and the duplicate rule's reference, and at most MAX_PER_DEPARTMENT (Slack's menu)."""
+    from bot.domain.text import tweet_length  # twitter-text: ~200 ms to import; a cached routing skips it
+
     for dept in departments:
         mine = available(shared, dept.replies, dept.phone or "-")
         if len(mine) > MAX_PER_DEPARTMENT:

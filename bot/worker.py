@@ -13,19 +13,32 @@ fired meanwhile. Here:
   enqueue_scheduled_jobs reads and then removes, which two callers can both do;
 - due times are read to the millisecond and the scheduler wakes when the next job is due (at most TICK_S
   apart), so a ticket lane rescheduled for its channel's next slot runs on time, not up to two seconds late.
+
+A worker runs up to WORKER_THREADS jobs at once (default 16), each in a thread of its own through RQ's own
+job-running code (perform_job: bookkeeping, result, retries, failure registry), because the bot's jobs spend
+their time waiting on Slack and X: at a 150 ms round trip a worker that ran one job at a time posted at most
+~5 tickets a second and held a relay behind every slow call of the job before it. It takes a job from its
+queues only when a thread is free, so RQ's queue order (people's work before bulk work) still decides what
+runs next. A job's timeout is a timer that raises in its thread (SIGALRM reaches only the main thread). A
+SIGTERM (warm stop) takes no new job and lets the running ones finish; a second one stops at once.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from typing import Any
 
 import redis
 from rq import Queue
+from rq.exceptions import StopRequested
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 from rq.scripts import acquire_or_refresh_lock
-from rq.worker import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import SimpleWorker, WorkerStatus
 
 from bot.adapters.jobqueue import QUEUES
 from bot.adapters.redis_url import connect
@@ -36,6 +49,11 @@ LOCK_RETRY_S = 2.0
 TICK_S = 0.2  # longest sleep between two looks at the scheduled jobs
 HEARTBEAT_S = 1.0
 CLAIM_TTL_S = 30  # a scheduler that claimed a job and died before moving it frees it after this
+DEFAULT_THREADS = 16  # jobs one worker process runs at once (WORKER_THREADS)
+SLOT_WAIT_S = 1.0  # while every thread is busy, the worker looks at its stop flag and heartbeat this often
+# Jobs that touch process-wide state that is not thread-safe: one at a time per process. The daily summary
+# draws its charts with matplotlib's pyplot (a global figure manager and rc parameters).
+SERIAL_JOBS = frozenset({"bot.jobs.daily_report"})
 
 
 class Scheduler(RQScheduler):
@@ -144,8 +162,155 @@ class Scheduler(RQScheduler):
                 time.sleep(TICK_S)
 
 
+def worker_threads() -> int:
+    """WORKER_THREADS from the environment (at least 1), else DEFAULT_THREADS."""
+    raw = os.environ.get("WORKER_THREADS", "").strip()
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_THREADS
+    except ValueError:
+        return DEFAULT_THREADS
+
+
 class Worker(SimpleWorker):
-    """RQ's SimpleWorker (no fork per job) whose scheduler process runs whether or not it holds the lock."""
+    """RQ's SimpleWorker (no fork per job) running up to WORKER_THREADS jobs at once, in threads, with a
+    scheduler process that runs whether or not it holds the lock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.death_penalty_class = TimerDeathPenalty  # the job runs in a thread: no SIGALRM there
+        self.threads = worker_threads()
+        self._free = threading.BoundedSemaphore(self.threads)
+        self._running: set[threading.Thread] = set()
+        self._running_lock = threading.Lock()
+        self._serial = threading.Lock()
+        self._waiting_for_job = False
+
+    # -- one job per free thread -------------------------------------------------------------------------
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None,
+                                     max_idle_time: int | None = None) -> tuple[Job, Queue] | None:
+        """Wait for a free thread, then for a job (RQ's own dequeue, in queue order)."""
+        while not self._free.acquire(timeout=SLOT_WAIT_S):
+            if self._stop_requested:
+                return None
+            self.heartbeat()
+        if self._stop_requested:
+            self._free.release()
+            return None
+        self._waiting_for_job = True
+        try:
+            while True:
+                try:
+                    result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+                    break
+                except (redis.ConnectionError, redis.TimeoutError) as exc:
+                    # Outside RQ's own retry loop (its bookkeeping before the wait for a job): a failover
+                    # longer than the client's retries must not stop the worker and its running jobs.
+                    self.log.warning("Worker %s: Redis did not answer (%s); trying again", self.name, exc)
+                    time.sleep(SLOT_WAIT_S)
+                    if self._stop_requested:
+                        result = None
+                        break
+        except BaseException:
+            self._free.release()
+            raise
+        finally:
+            self._waiting_for_job = False
+        if result is None:
+            self._free.release()
+        elif self.busy:
+            self.set_state(WorkerStatus.BUSY)  # RQ's dequeue marked the worker idle while jobs run
+        return result
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Start the job in a thread (its slot was taken by dequeue_job_and_maintain_ttl) and return at once."""
+        execution = self.prepare_execution(job)
+        thread = threading.Thread(target=self._run, args=(job, queue, execution), name=f"job {job.id}",
+                                  daemon=True)
+        with self._running_lock:
+            self._running.add(thread)
+        thread.start()
+
+    def _run(self, job: Job, queue: Queue, execution: Any) -> None:
+        try:
+            if job.func_name in SERIAL_JOBS:
+                with self._serial:
+                    self.perform_job(job, queue, execution)
+            else:
+                self.perform_job(job, queue, execution)
+        except Exception:  # noqa: BLE001 - perform_job records a job's failure; this is RQ's own bookkeeping
+            self.log.exception("Worker %s: running job %s failed outside the job", self.name, job.id)
+        finally:
+            with self._running_lock:
+                self._running.discard(threading.current_thread())
+                idle = not self._running
+            if idle and not self._stop_requested:
+                try:
+                    self.set_state(WorkerStatus.IDLE)
+                except redis.RedisError:
+                    pass  # the next dequeue sets it again
+            self._free.release()
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """RQ's set_state; Redis not answering is logged, as for the heartbeat below (the state is shown by
+        `rq info`, nothing depends on it)."""
+        if pipeline is not None:
+            return super().set_state(state, pipeline)
+        try:
+            super().set_state(state)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._state = state
+            self.log.warning("Worker %s: state %s not recorded, Redis did not answer (%s)", self.name, state, exc)
+        return None
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat, except that Redis not answering (a failover longer than the client's retries) is
+        logged rather than raised: RQ sends one right after taking a job, outside its own retry loop, and an
+        error there stopped the whole worker, its running jobs and the job just taken with it."""
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline)
+        try:
+            super().heartbeat(timeout, pipeline)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.log.warning("Worker %s: heartbeat not recorded, Redis did not answer (%s)", self.name, exc)
+        return None
+
+    @property
+    def busy(self) -> bool:
+        with self._running_lock:
+            return bool(self._running)
+
+    def running_jobs(self) -> int:
+        with self._running_lock:
+            return len(self._running)
+
+    # -- stopping: a warm stop lets the running jobs finish ----------------------------------------------
+    def _shutdown(self) -> None:
+        """SIGTERM: take no new job; running jobs finish (teardown waits for them)."""
+        self._stop_requested = True
+        self.set_shutdown_requested_date()
+        if self.scheduler:
+            self.stop_scheduler()
+        if self.busy:
+            self.log.info("Worker %s: stopping after the %d running job(s) finish", self.name, self.running_jobs())
+        if self._waiting_for_job:
+            raise StopRequested()  # out of the blocking dequeue; nothing was taken
+
+    def teardown(self) -> None:
+        self._wait_for_running()
+        super().teardown()
+
+    def _wait_for_running(self) -> None:
+        while True:
+            with self._running_lock:
+                running = list(self._running)
+            if not running:
+                return
+            for thread in running:
+                thread.join(SLOT_WAIT_S)
+            try:
+                self.heartbeat()
+            except redis.RedisError:
+                pass
 
     def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
                          date_format: str = "%H:%M:%S", log_format: str = "%(asctime)s %(message)s") -> None:
@@ -172,4 +337,4 @@ class Worker(SimpleWorker):
         self.clean_group_registries()
 
 
-__all__ = ["QUEUES", "Scheduler", "Worker"]
+__all__ = ["QUEUES", "Scheduler", "Worker", "worker_threads"]

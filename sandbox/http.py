@@ -111,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Slack and X take every connection a busy bot opens; the default backlog of 5 reset some of a threaded
+    # worker's concurrent calls (ECONNRESET), which the real services never do.
+    request_queue_size = 256
     stand_in: StandInServer
 
 

@@ -60,7 +60,7 @@ class Pace(Protocol):
 
     def reserve(self, channel: str) -> float: ...
     def hold(self, channel: str, seconds: float) -> float: ...
-    def posted(self, channel: str) -> None: ...
+    def posted(self, channel: str, ago: float = 0.0) -> None: ...
     def now(self) -> float: ...
 
 
@@ -175,7 +175,10 @@ def reject_view(key: str, locale: str) -> dict[str, Any]:
 class SlackClient:
     """The only code that calls slack_sdk's WebClient for the bot's own posts."""
 
-    WAIT_MAX_S = 1.1  # longest a post a person waits for waits for its channel's slot (one), inside its job
+    # Longest a post a person waits for (a pending notice, the ✅ note) waits for its channel's slot inside its
+    # job: a few slots, since a threaded worker runs several replies to one channel at once and each reserves
+    # the next slot; the worker's other threads go on meanwhile. Beyond it the post is refused as rate-limited.
+    WAIT_MAX_S = 5.0
 
     def __init__(self, token: str, base_url: str, client: WebClient | None = None, pace: Pace | None = None) -> None:
         self.web = client or WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
@@ -232,9 +235,11 @@ class SlackClient:
             if paced and self.pace is not None:
                 self._wait_for_slot(channel)
             try:
+                sent = time.time()
                 ts = str(self._call("chat.postMessage", **kwargs)["ts"])
-                if self.pace is not None:
-                    self.pace.posted(channel)  # Slack counts from when the post arrived, a little after the slot
+                if self.pace is not None:  # Slack counts from when it took the post: its ts, within the call
+                    answered = time.time()
+                    self.pace.posted(channel, answered - min(max(float(ts), sent), answered))
                 return ts
             except SlackRateLimited as exc:
                 if not paced or attempt == 2 or exc.retry_at - time.time() > self.WAIT_MAX_S:

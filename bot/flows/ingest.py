@@ -220,7 +220,7 @@ def flush_outbox(ctx: Context, now: datetime, limit: int = 500) -> int:
     return posted
 
 
-LANES = 4  # lanes one flush runs at once
+LANES = 20  # lanes one flush runs at once (each then runs on its own, scheduled for its next slot)
 LANE_LEASE_S = 20  # a lane's runner holds it this long past its next run: a dead worker's lane waits this
 LANE_BATCH = 500  # most posts one run makes before it hands the lane to a fresh job (only without a pace)
 

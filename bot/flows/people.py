@@ -17,7 +17,12 @@ def may_answer(ctx: Context, department_id: str | None, channel: str, user: str)
     dept = ctx.routing.department_or_none(department_id)
     if dept is not None and dept.staff is not None:
         return user in dept.staff
-    return ctx.slack.is_member(channel, user)
+    if ctx.store.known_member(channel, user):
+        return True  # asked within the last minute: a reply does not wait a Slack round trip for it again
+    member = ctx.slack.is_member(channel, user)
+    if member:
+        ctx.store.remember_member(channel, user)
+    return member
 
 
 def is_among(ctx: Context, user: str, ids: Iterable[str] | None) -> bool:

@@ -107,7 +107,11 @@ def _queue(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, 
         return send(ctx, channel, ts, now)
     show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     notice = ctx.slack.post(channel, *_pending(ctx, relay, int(hold)), thread_ts=thread_ts)
-    ctx.store.change_relay(channel, ts, {s.value for s in RelayState}, lambda r: {"notice_ts": notice})
+    noted = ctx.store.change_relay(channel, ts, {s.value for s in RelayState}, lambda r: {"notice_ts": notice})
+    if noted is not None and noted.status is RelayState.CANCELLED:
+        # Deleted while the notice was being posted: on_delete found no notice to update, so this does it.
+        ctx.slack.update(channel, notice, t(ctx.locale, "cancelled"))
+        return "cancelled"
     ctx.queue.schedule_send(channel, ts, hold)
     return "pending"
 

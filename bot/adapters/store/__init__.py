@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
-
+from bot.adapters.store.members import MemberKeys
 from bot.adapters.store.metrics import MetricKeys
 from bot.adapters.store.relays import Relay, RelayKeys
 from bot.adapters.store.replies import SavedReplyKeys
@@ -18,6 +17,9 @@ from bot.adapters.store.retention import RetentionKeys
 from bot.adapters.store.storms import StormKeys
 from bot.adapters.store.tickets import _CLAIM, _CREATE, P, TicketKeys, hash_to_ticket, ticket_to_hash
 from bot.adapters.store.xlimits import XLimitKeys
+
+if TYPE_CHECKING:  # the report reads through a small RESP client: redis-py is not imported for it
+    import redis
 
 __all__ = ["P", "Relay", "Store", "hash_to_ticket", "ticket_to_hash"]
 
@@ -28,7 +30,7 @@ WAIT_MS = 50  # how long a write that must survive a failover waits for the repl
 log = logging.getLogger(__name__)
 
 
-class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys, SavedReplyKeys):
+class Store(TicketKeys, RelayKeys, StormKeys, MetricKeys, RetentionKeys, XLimitKeys, SavedReplyKeys, MemberKeys):
     """Typed access to the bot's Redis data. Pass a redis.Redis with decode_responses=True.
 
     `retention` (routing.yaml) is how long a ticket and everything about it stay: the lifetime given to the

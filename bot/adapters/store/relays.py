@@ -11,8 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields
 from typing import Any
 
-import redis
-
+from bot.adapters.store.lazy_redis import redis
 from bot.adapters.store.tickets import P, hash_to_ticket, ticket_to_hash
 from bot.domain.relays import Relay, RelayState
 from bot.domain.tickets import Ticket

@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import redis
-
+from bot.adapters.store.lazy_redis import redis
 from bot.adapters.store.tickets import P, thread_key
 from bot.domain.figures import DayFigures
 from bot.domain.tickets import Ticket

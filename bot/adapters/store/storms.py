@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from redis.client import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters.store.tickets import P, ticket_to_hash
 from bot.domain.storms import BroadcastEvent, BroadcastState, StormEvent, StormState, broadcast_step, storm_step
 from bot.domain.tickets import Ticket
+
+if TYPE_CHECKING:  # see lazy_redis.py: the report command does not import redis-py
+    from redis.client import Pipeline
 
 STORM_TTL_S = 90 * 86400  # a running storm's keys; the retention work will read this from `retention:`
 STORM_KEEP_S = 7 * 86400  # how long a storm's members and broadcasts stay once it has ended

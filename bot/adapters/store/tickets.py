@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from redis.client import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.threads import ThreadKind, ThreadRef
 from bot.domain.tickets import Author, Mention, State, Ticket
+
+if TYPE_CHECKING:  # see lazy_redis.py: the report command does not import redis-py
+    from redis.client import Pipeline
 
 P = "esc:"
 
