@@ -222,8 +222,23 @@ class Worker(SimpleWorker):
         return result
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """Start the job in a thread (its slot was taken by dequeue_job_and_maintain_ttl) and return at once."""
-        execution = self.prepare_execution(job)
+        """Start the job in a thread (its slot was taken by dequeue_job_and_maintain_ttl) and return at once.
+
+        RQ's bookkeeping before the job starts runs outside its retry loop: a failover longer than the client's
+        retries (Sentinel electing a leader twice takes longer) made it raise, and the worker quit with the job
+        it had just taken. It is tried again until Redis answers (a warm stop gives up: the job is left for
+        RQ's cleanup of abandoned jobs and the bot's sweeps)."""
+        while True:
+            try:
+                execution = self.prepare_execution(job)
+                break
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                self.log.warning("Worker %s: Redis did not answer before job %s started (%s); trying again",
+                                 self.name, job.id, exc)
+                if self._stop_requested:
+                    self._free.release()
+                    return
+                time.sleep(SLOT_WAIT_S)
         thread = threading.Thread(target=self._run, args=(job, queue, execution), name=f"job {job.id}",
                                   daemon=True)
         with self._running_lock:

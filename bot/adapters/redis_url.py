@@ -23,7 +23,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import BusyLoadingError, ReadOnlyError
 from redis.retry import Retry
-from redis.sentinel import MasterNotFoundError, Sentinel
+from redis.sentinel import MasterNotFoundError, Sentinel, SentinelManagedConnection, SentinelManagedSSLConnection
 
 from bot.errors import SettingsError
 
@@ -99,6 +99,24 @@ def _retry_kwargs(retry_for: float) -> dict[str, Any]:
                                MasterNotFoundError]}
 
 
+class _FollowsFailover(SentinelManagedConnection):
+    """A connection to the service's current primary, asked of Sentinel on every attempt to connect.
+
+    redis-py's own asks Sentinel only in `connect()`, but sending a command on a dropped connection reconnects
+    through `connect_check_health`, whose retries reuse the old address (redis/redis-py#3874, open): after a
+    failover each client kept dialling the dead primary for its whole retry budget (20 s) although Sentinel had
+    named the new one within 2 s, and work waiting on Redis failed instead of carrying on."""
+
+    def _connect(self):  # type: ignore[no-untyped-def]
+        if self.connection_pool.is_master:
+            self.host, self.port = self.connection_pool.get_master_address()
+        return super()._connect()
+
+
+class _FollowsFailoverSSL(_FollowsFailover, SentinelManagedSSLConnection):
+    pass
+
+
 def connect(url: str, *, decode_responses: bool = False, retry_for: float = RETRY_FOR_S,
             **kwargs: Any) -> redis.Redis:
     """A client for REDIS_URL. `decode_responses=True` for the Store; RQ needs bytes (pickled job data)."""
@@ -115,8 +133,10 @@ def connect(url: str, *, decode_responses: bool = False, retry_for: float = RETR
     if parsed.sentinel_password:
         sentinel_kwargs["password"] = parsed.sentinel_password
     sentinel = Sentinel(parsed.sentinels, sentinel_kwargs=sentinel_kwargs)
+    follows = _FollowsFailoverSSL if parsed.tls else _FollowsFailover
     return sentinel.master_for(parsed.service, db=parsed.db, username=parsed.username, password=parsed.password,
-                               decode_responses=decode_responses, **tls, **kwargs)
+                               decode_responses=decode_responses, connection_class=follows,
+                               **{k: v for k, v in tls.items() if k != "ssl"}, **kwargs)
 
 
 class Redis(redis.Redis):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from bot.adapters.redis_url import connect
 from bot.embedded_redis import find_redis_server, free_port
 from tests.e2e.test_spine import ACCOUNT, replies_on_x, ticket_in
 from tests.harness import Bot, wait_for
@@ -158,3 +160,21 @@ def test_primary_killed_mid_burst_sentinel_promotes_and_nothing_is_lost_or_doubl
     finally:
         bot.stop()
         print(bot.logs())
+
+
+def test_a_command_in_flight_when_the_primary_dies_is_sent_again_to_the_promoted_replica(cluster):
+    """redis-py re-makes a connection dropped mid-command at the address it had (redis/redis-py#3874): a worker
+    waiting for a job (a blocking pop) kept dialling the dead primary for its whole 20 s of retries, although
+    Sentinel named the new primary within seconds, then failed. The bot's connections ask Sentinel each time."""
+    client = connect(cluster.url, decode_responses=True)
+    got: list[object] = []
+    waiting = threading.Thread(target=lambda: got.append(client.blpop(["wakeup"], timeout=60)), daemon=True)
+    waiting.start()
+    old, new = redis.Redis(port=cluster.primary), redis.Redis(port=cluster.replica)
+    wait_for(lambda: old.info("clients")["blocked_clients"] == 1, 10, 0.05, "the pop waiting on the primary")
+    cluster.kill_primary()
+    wait_for(lambda: cluster.primary_port() == cluster.replica, 30, 0.2, "Sentinel to promote the replica")
+    wait_for(lambda: new.info("clients")["blocked_clients"] == 1, 15, 0.1, "the same pop waiting on the new primary")
+    new.rpush("wakeup", "go")
+    waiting.join(10)
+    assert [tuple(g) for g in got] == [("wakeup", "go")]  # type: ignore[arg-type]
