@@ -114,7 +114,7 @@ TRIAGE = "triage"
 NOTE = ("tickets older than the {days}-day retention have left Redis: for {first}..{last} the department figures "
         "come from per-day aggregates (first-response percentiles to within about 11%) and those tickets are not "
         "listed")
-FIRST_ACCOUNT = "default"  # the label of Ticket.account None until routing names the first account
+FIRST_ACCOUNT = "main"  # the label of Ticket.account None without a routing naming the first (its default id)
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

@@ -351,7 +351,7 @@ def test_the_summary_splits_by_account_and_lists_the_saved_replies_used() -> Non
     data = summarize(tickets, routing(), Window(*day_window(NOW, KST)), NOW, replies=REPLIES)
     summary = build_summary(data, None, None, routing(), "en")
     for expected in ["*By account*",
-                     "account default: received 12 · answered 10 · open 2 · breached 1 · SLA met 90.0%",
+                     "account main: received 12 · answered 10 · open 2 · breached 1 · SLA met 90.0%",
                      "account show: received 3 · answered 2 · open 1 · breached 1 · SLA met 66.7%",
                      "*💬 Saved replies used*", "shared: thanks (2)", "WiBro 고객센터: call_us (6) · sorry (4)"]:
         assert expected in summary.text
