@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.domain.text import escape_slack
+
 
 def tweet_url(username: str, tweet_id: str) -> str:
     """The tweet's address on X (`i` stands in for an unknown author: X redirects it)."""
@@ -32,3 +34,8 @@ def people_or_groups(ids: Iterable[str]) -> str:
 
 def channel_link(channel: str) -> str:
     return f"<#{channel}>"
+
+
+def quoted(text: str) -> str:
+    """Text as the rest of a `>` quote the message template opened: escaped, every further line quoted too."""
+    return escape_slack(text).replace("\n", "\n>")

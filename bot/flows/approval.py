@@ -17,11 +17,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.adapters.slack import SlackError, approval_blocks
-from bot.adapters.slack_syntax import mention_each
+from bot.adapters.slack_syntax import mention_each, quoted
 from bot.context import Context
 from bot.domain.relays import Relay, RelayEvent, RelayState, sources
 from bot.domain.relays import transition as relay_transition
-from bot.domain.text import escape_slack
 from bot.domain.tickets import Event, Ticket, transition
 from bot.flows import people
 from bot.flows.relay_send import send
@@ -54,9 +53,8 @@ def _mentions(users: frozenset[str] | None) -> str:
 
 
 def _request_text(ctx: Context, relay: Relay, ticket: Ticket) -> str:
-    quoted = escape_slack(relay.text).replace("\n", "\n>")
     return t(ctx.locale, "approval_request", approvers=_mentions(approvers(ctx, ticket)), author=relay.user,
-             text=quoted)
+             text=quoted(relay.text))
 
 
 def ask(ctx: Context, ticket: Ticket, channel: str, thread_ts: str, ts: str, user: str, plain: str,
@@ -179,7 +177,7 @@ def _reject(ctx: Context, relay: Relay, ticket: Ticket, user: str, reason: str, 
         return "already-decided"
     show(ctx, ctx.store.ticket(ticket.tweet_id) or ticket)
     _close_request(ctx, relay, ticket, t(ctx.locale, "approval_rejected_note", user=user))
-    quoted = escape_slack(reason.strip()).replace("\n", "\n>")
+    reason_quoted = quoted(reason.strip())
     ctx.slack.post(relay.channel, t(ctx.locale, "approval_rejected", author=relay.user, user=user,
-                                    reason=f"\n>{quoted}"), thread_ts=ticket.message_ts)
+                                    reason=f"\n>{reason_quoted}"), thread_ts=ticket.message_ts)
     return "rejected"

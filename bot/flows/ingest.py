@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.adapters.jobqueue import POST_LANE
 from bot.adapters.slack import FOLLOWUP_EVENT, TICKET_EVENT, SlackError, SlackRateLimited
-from bot.adapters.slack_syntax import channel_link, tweet_url
+from bot.adapters.slack_syntax import channel_link, quoted, tweet_url
 from bot.adapters.x import XError, XUnavailable, XUsageCapped
 from bot.context import Context
 from bot.domain.text import escape_slack
@@ -374,7 +374,7 @@ def post_followup(ctx: Context, tweet_id: str, now: datetime) -> int:
     already = ctx.store.post_attempt("fu:" + tweet_id) > 1 and \
         ctx.slack.find_in_thread(parent.channel, parent.message_ts, FOLLOWUP_EVENT, tweet_id)
     if not already:
-        body = escape_slack(fu.get("text", "")).replace("\n", "\n>")
+        body = quoted(fu.get("text", ""))
         ctx.slack.post(parent.channel, t(ctx.locale, "followup", username=escape_slack(fu.get("username", "")),
                                          text=body, url=tweet_url(fu.get("username", ""), tweet_id)),
                        thread_ts=parent.message_ts, metadata=meta)

@@ -13,6 +13,7 @@ import zlib
 from datetime import datetime
 
 from bot.adapters.slack import saved_done_blocks, saved_pending_blocks
+from bot.adapters.slack_syntax import quoted
 from bot.context import Context
 from bot.domain import replies
 from bot.domain.relays import Relay, RelayEvent, RelayState, sources
@@ -253,6 +254,6 @@ def _pending(ctx: Context, relay: Relay, seconds: int, edited: bool = False) -> 
     if not relay.saved:
         text = t(ctx.locale, "pending", seconds=seconds)
         return (text + "\n" + t(ctx.locale, "pending_edited") if edited else text), None
-    quoted = escape_slack(relay.text).replace("\n", "\n>")
-    text = t(ctx.locale, "saved_pending", name=relay.saved, seconds=seconds, user=relay.user, text=quoted)
+    text = t(ctx.locale, "saved_pending", name=relay.saved, seconds=seconds, user=relay.user,
+             text=quoted(relay.text))
     return text, saved_pending_blocks(text, relay.key, ctx.locale)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bot.adapters.jobqueue import current_worker_name
 from bot.adapters.slack import saved_done_blocks
-from bot.adapters.slack_syntax import mention, tweet_url
+from bot.adapters.slack_syntax import mention, quoted, tweet_url
 from bot.adapters.store.relays import CLAIM_TTL_S
 from bot.adapters.x import DuplicateContent, XError, XRateLimited, XUnavailable
 from bot.context import Context
@@ -237,11 +237,11 @@ def record_sent(ctx: Context, relay: Relay, tweet_id: str, text: str, now: datet
     if deleted:
         note = t(ctx.locale, "delete_after_send", url=url)
     elif text != relay.text:
-        note = t(ctx.locale, "sent_as", url=url, text=escape_slack(text).replace("\n", "\n>"))
+        note = t(ctx.locale, "sent_as", url=url, text=quoted(text))
     elif found:
         note = t(ctx.locale, "sent_found", url=url)
     elif relay.saved:  # the thread shows `;name` or a pick: the note says what went out
-        note = t(ctx.locale, "saved_sent", url=url, name=relay.saved, text=escape_slack(text).replace("\n", "\n>"))
+        note = t(ctx.locale, "saved_sent", url=url, name=relay.saved, text=quoted(text))
     else:
         note = t(ctx.locale, "sent", url=url)
     if ctx.store.once(f"sent-note:{relay.key}", ttl=86400):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.adapters.slack import SAVED_CANCEL, SAVED_PICK, SlackError, saved_pick_blocks
+from bot.adapters.slack_syntax import quoted
 from bot.context import Context
 from bot.domain.relays import Relay, RelayState
 from bot.domain.replies import TYPED_PREFIX
@@ -99,7 +100,7 @@ def cancel(ctx: Context, channel: str, message_ts: str, user: str, key: str, now
 
 
 def _picked_text(ctx: Context, user: str, name: str, text: str) -> str:
-    return t(ctx.locale, "saved_picked", user=user, name=name, text=escape_slack(text).replace("\n", "\n>"))
+    return t(ctx.locale, "saved_picked", user=user, name=name, text=quoted(text))
 
 
 def _drop_cancel(ctx: Context, found: Relay, clicked_ts: str, note: str) -> None:
