@@ -15,6 +15,12 @@ SECRET_VARS = SLACK_VARS + ("SLACK_APP_TOKEN",) + X_READ_VARS + X_WRITE_VARS + (
 
 
 X_SUFFIXES = tuple(name.removeprefix("X_") for name in X_READ_VARS + X_WRITE_VARS)  # API_KEY, ...
+X_WRITE_SUFFIXES = X_SUFFIXES[len(X_READ_VARS):]  # what posting as an account needs
+
+
+def write_vars(prefix: str) -> list[str]:
+    """The variables an account behind `prefix` needs to post: X_SHOW_API_KEY, ..."""
+    return [prefix + suffix for suffix in X_WRITE_SUFFIXES]
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,7 @@ class XCredentials:
 
     def missing(self) -> list[str]:
         """The variables needed to post as the account that are not set, by name (e.g. X_SHOW_API_KEY)."""
-        return [self.prefix + n.removeprefix("X_") for n in X_WRITE_VARS
-                if not getattr(self, n.removeprefix("X_").lower())]
+        return [self.prefix + suffix for suffix in X_WRITE_SUFFIXES if not getattr(self, suffix.lower())]
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ def problems(env: Mapping[str, str] | None = None, accounts: Sequence[tuple[str,
     for account, prefix in accounts:
         if prefix != "X_":
             found += [f"account {account}: {name} is not set"
-                      for name in (prefix + n.removeprefix("X_") for n in X_WRITE_VARS) if not env.get(name)]
+                      for name in write_vars(prefix) if not env.get(name)]
     for name, prefixes in TOKEN_PREFIXES.items():
         value = env.get(name)
         if value and not value.startswith(prefixes):
